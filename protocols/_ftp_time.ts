@@ -13,6 +13,7 @@ const Y2K_TIME_VAL_REGEXP =
   /^19(1\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d+))?$/;
 const CJK_MONTH_REGEXP = /^(\d{1,2})[月월]$/;
 const DAY_MS = 86_400_000;
+const ENCODER = new TextEncoder();
 /** How far in the future a year-less LIST date may lie (about 6 months). */
 const FUTURE_LIMIT_MS = 183 * DAY_MS;
 
@@ -44,18 +45,42 @@ const MONTH_NAMES: ReadonlyMap<string, number> = buildMonthNames([
   "sty lut mar kwi maj cze lip sie wrz paź lis gru",
   "led úno bře dub kvě čen čec srp zář říj lis pro",
   "tammi helmi maalis huhti touko kesä heinä elo syys loka marras joulu",
-  // Russian
+  // Hungarian, Turkish, Greek
+  "jan febr márc ápr máj jún júl aug szept okt nov dec",
+  "oca şub mar nis may haz tem ağu eyl eki kas ara",
+  "ιαν φεβ μαρ απρ μαΐ ιουν ιουλ αυγ σεπ οκτ νοε δεκ",
+  "- - - - μαϊ - - - - - - -",
+  // Russian, Ukrainian
   "янв фев мар апр май июн июл авг сен окт ноя дек",
   "- - - - мая - - - сент - - -",
+  "січ лют бер кві тра чер лип сер вер жов лис гру",
 ]);
 
+/**
+ * Builds the month table. Each non-ASCII name is also entered as it looks
+ * after the wrong decoding (UTF-8 read as Latin-1, or a legacy one-byte
+ * charset read as UTF-8 with replacement characters); a spelling that
+ * would stand for two months is left out.
+ */
 function buildMonthNames(rows: string[]): Map<string, number> {
   const map = new Map<string, number>();
+  const conflicts = new Set<string>();
+  function add(name: string, month: number): void {
+    const known = map.get(name);
+    if (known !== undefined && known !== month) conflicts.add(name);
+    map.set(name, month);
+  }
   for (const row of rows) {
     row.split(" ").forEach((name, index) => {
-      if (name !== "-") map.set(name, index + 1);
+      if (name === "-") return;
+      add(name, index + 1);
+      if (/^[a-z]*$/.test(name)) return;
+      const utf8AsLatin1 = String.fromCharCode(...ENCODER.encode(name));
+      add(utf8AsLatin1.toLowerCase(), index + 1);
+      add(name.replace(/[^a-z]/g, "\ufffd"), index + 1);
     });
   }
+  for (const name of conflicts) map.delete(name);
   return map;
 }
 
