@@ -8,8 +8,11 @@
 import type { FtpEntry, FtpEntryType } from "./_ftp_entry.ts";
 import { parseFtpTime } from "./_ftp_time.ts";
 
-/** A listing line that starts with a fact such as `type=file;`. */
-const FACT_LINE_REGEXP = /^[A-Za-z0-9][\w.-]*=[^;]*;/;
+/**
+ * A listing line that starts with a fact such as `type=file;` (after one
+ * space, as some servers copy the MLST layout into MLSD).
+ */
+const FACT_LINE_REGEXP = /^ ?[A-Za-z0-9][\w.-]*=[^;]*;/;
 const FACT_NAME_REGEXP = /^[A-Za-z0-9][\w.-]*$/;
 const DIGITS_REGEXP = /^\d+$/;
 const MLST_END_REGEXP = /^\d{3}[ -]/;
@@ -30,7 +33,9 @@ export function testLine(line: string): boolean {
  * leading space.
  *
  * The facts end at the first `"; "`, so a name may contain spaces and `;`
- * and keeps leading and trailing spaces. Fact names are lowercased into
+ * and keeps leading and trailing spaces. A line starting with a space has no
+ * facts (RFC 3659), unless facts follow that space, as on the MLST entry
+ * line. Fact names are lowercased into
  * {@linkcode FtpEntry.facts}; `type` (`file`, `dir`, `cdir`, `pdir`,
  * `OS.unix=slink:target`...), `size` or `sizd`, `modify`, `perm`, `unique`
  * and the `UNIX.` owner and group facts fill the typed fields. A fact that
@@ -124,8 +129,15 @@ interface SplitLine {
 }
 
 function splitFacts(line: string): SplitLine | undefined {
-  // RFC 3659: entry = [ facts ] SP pathname, facts = 1*( fact ";" ).
-  if (line.startsWith(" ")) return { facts: {}, name: line.slice(1) };
+  // RFC 3659: entry = [ facts ] SP pathname, facts = 1*( fact ";" ). A
+  // leading space means no facts, unless facts follow it: some servers
+  // indent MLSD lines like the MLST entry line.
+  if (line.startsWith(" ")) {
+    const indented = line.startsWith("  ")
+      ? undefined
+      : splitFacts(line.slice(1));
+    return indented ?? { facts: {}, name: line.slice(1) };
+  }
   const end = line.indexOf("; ");
   if (end >= 0) {
     const facts = readFacts(line.slice(0, end));

@@ -348,5 +348,7 @@ function splitLink(entry: FtpEntry, size: number | undefined): void {
 
 function targetHasSize(text: string, arrow: number, size: number): boolean {
   const target = text.slice(arrow + ARROW.length);
-  return ENCODER.encode(target).length === size || target.length === size;
+  // UTF-8 takes one to three bytes per UTF-16 code unit.
+  if (target.length > size || target.length * 3 < size) return false;
+  return target.length === size || ENCODER.encode(target).length === size;
 }

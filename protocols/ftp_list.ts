@@ -83,8 +83,8 @@ export interface ListingResult {
 /**
  * Parses the body of an MLSD or LIST transfer.
  *
- * Lines end with CRLF or LF (a CR elsewhere stays in the name). Blank lines
- * and `total N` lines are skipped. Each other line goes to the MLSD parser
+ * Lines end with CRLF or LF (a CR elsewhere stays in the name). A leading
+ * byte order mark, blank lines and `total N` lines are skipped. Each other line goes to the MLSD parser
  * if it starts with a fact (`type=file;`), else to the Unix parser if it
  * starts with a mode string (`-rw-r--r--`), else to the DOS parser if it
  * starts with a date (`01-15-24`); a line none of them reads ends up in
@@ -138,7 +138,8 @@ export function parseListing(
   const entries: FtpEntry[] = [];
   const unparsed: string[] = [];
   const context = { now };
-  let start = 0;
+  // A byte order mark some Windows servers put before the first line.
+  let start = text.startsWith("\ufeff") ? 1 : 0;
   while (start < text.length) {
     let end = text.indexOf("\n", start);
     if (end < 0) end = text.length;

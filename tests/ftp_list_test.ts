@@ -1177,6 +1177,45 @@ Deno.test({
 });
 
 Deno.test({
+  name: "parseListing() skips a byte order mark and reads indented MLSD lines",
+  permissions: "none",
+  fn() {
+    const text = "\ufefftype=file;size=1; first\r\n type=dir; second\r\n";
+    const result = parseListing(text, { now: NOW });
+    assertEquals(result.unparsed, []);
+    assertEquals(result.entries.map((e) => [e.name, e.type]), [
+      ["first", "file"],
+      ["second", "dir"],
+    ]);
+  },
+});
+
+Deno.test({
+  name: "parseListing() handles huge pathological lines",
+  permissions: "none",
+  fn() {
+    const big = 200_000;
+    const unparsable = [
+      "01-15-24 10:30 " + "1".repeat(big),
+      "01-15-24" + " ".repeat(big) + "10:30",
+      "type=" + ";".repeat(big),
+      "a=b;".repeat(big),
+      "-rw-r--r-- " + " 1".repeat(big),
+      "total" + " ".repeat(big) + "x",
+      "1 ".repeat(big),
+    ];
+    for (const line of unparsable) {
+      assertEquals(parseListing(line, { now: NOW }).unparsed, [line]);
+    }
+    const arrows = "a -> ".repeat(big);
+    const link = "lrwxrwxrwx 1 u g 1 Jan 1 10:00 " + arrows + "b";
+    const { entries } = parseListing(link, { now: NOW });
+    assertEquals(entries[0]?.name, "a");
+    assertEquals(entries[0]?.target, arrows.slice(5) + "b");
+  },
+});
+
+Deno.test({
   name: "parseListing() gives the same result for CRLF and LF",
   permissions: "none",
   fn() {
@@ -1305,6 +1344,11 @@ Deno.test({
     assertThrows(() => parseMlsdLine("type=file;"), SyntaxError);
     assertThrows(() => parseMlsdLine("type=file; "), SyntaxError);
     assertThrows(() => parseMlsdLine(""), SyntaxError);
+    assertEquals(parseMlsdLine(" type=file;size=2; indented").size, 2);
+    assertEquals(
+      parseMlsdLine("  type=file; two spaces").name,
+      " type=file; two spaces",
+    );
     assertEquals(parseMlsdLine(" bare name"), {
       name: "bare name",
       type: "other",
