@@ -35,8 +35,11 @@ const ISO_TIME_REGEXP = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?$/;
 const ZONE_REGEXP = /^([+-])(\d{2}):?(\d{2})$/;
 /** Tokens looked at before the name; the rest of the line is the name. */
 const MAX_TOKENS = 24;
-/** How many tokens (links, owner, group) may sit between mode and size. */
-const MAX_MIDDLE_TOKENS = 6;
+/**
+ * How many tokens may sit between mode and size: links, owner and group, and
+ * one more for an owner or group name with a space in it.
+ */
+const MAX_MIDDLE_TOKENS = 4;
 const ARROW = " -> ";
 const ENCODER = new TextEncoder();
 
@@ -88,6 +91,7 @@ export function parseLine(
   for (let index = modeIndex + 2; index <= last; index++) {
     const size = readSize(tokens, index - 1, modeIndex);
     if (size === undefined) continue;
+    if (size.start - modeIndex - 1 > MAX_MIDDLE_TOKENS) break;
     const parsed = readDate(line, tokens, index, context.now);
     if (parsed === undefined) continue;
     return buildEntry(line, tokens, modeIndex, size, parsed);

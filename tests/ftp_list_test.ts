@@ -388,6 +388,25 @@ const UNIX_CASES: LineCase[] = [
     },
   },
   {
+    title: "name holding a whole listing line",
+    line: "-rw-r--r-- 1 u g 12 Jan 15 10:30 -rw-r--r-- 1 u g 9 Jan 15 10:30 y",
+    expected: {
+      name: "-rw-r--r-- 1 u g 9 Jan 15 10:30 y",
+      type: "file",
+      size: 12,
+      modified: utc("2024-01-15T10:30"),
+      modifiedPrecision: "minute",
+      permissions: "-rw-r--r--",
+      owner: "u",
+      group: "g",
+    },
+  },
+  {
+    title: "a date far from the mode string is not looked for",
+    line: "-rw-r--r-- 1 u g 12 Foo 15 10:30 1 Jan 15 10:30 x",
+    expected: null,
+  },
+  {
     title: "owner named like a month",
     line: "-rw-r--r--    1 jan      may            12 Jan 15 10:30 x",
     expected: {
