@@ -41,8 +41,21 @@ export type { FtpEntry, FtpEntryType, FtpTimePrecision } from "./_ftp_entry.ts";
 export { parseMlsdLine, parseMlstReply } from "./_ftp_list_mlsd.ts";
 export { formatFtpTime, parseFtpTime } from "./_ftp_time.ts";
 
-/** The default for {@linkcode ParseListingOptions.maxEntries}. */
-export const DEFAULT_MAX_LISTING_ENTRIES = 1_000_000;
+/**
+ * The default for {@linkcode ParseListingOptions.maxEntries}.
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_MAX_LISTING_ENTRIES, parseListing } from "./ftp_list.ts";
+ * import { assertEquals } from "../tests/_assert.ts";
+ *
+ * const { entries } = parseListing("type=file; a", {
+ *   maxEntries: DEFAULT_MAX_LISTING_ENTRIES,
+ * });
+ * assertEquals(entries.length, 1);
+ * ```
+ */
+export const DEFAULT_MAX_LISTING_ENTRIES: number = 1_000_000;
 
 /**
  * The `total 1234` line of `ls -l`, in English and the common locales.
