@@ -380,13 +380,13 @@ async function probe(hostname: string, port: number): Promise<string> {
 
 async function probeAll(
   peers: Peers | null,
+  problem: string,
 ): Promise<Map<PeerKey, PeerAvailability>> {
   const result = new Map<PeerKey, PeerAvailability>();
   if (peers === null) {
-    const reason = `${
-      loadError || "Peers file unavailable"
-    }: run "bash tests/interop/peers.sh start"`;
-    for (const key of PEER_KEYS) result.set(key, { up: false, reason });
+    for (const key of PEER_KEYS) {
+      result.set(key, { up: false, reason: problem });
+    }
     return result;
   }
   const netGranted =
@@ -403,7 +403,13 @@ async function probeAll(
 }
 
 const PEERS: Peers | null = loadPeers();
-const AVAILABILITY: Map<PeerKey, PeerAvailability> = await probeAll(PEERS);
+const PEERS_PROBLEM: string = PEERS === null
+  ? loadError || "Peers file unavailable"
+  : "";
+const AVAILABILITY: Map<PeerKey, PeerAvailability> = await probeAll(
+  PEERS,
+  PEERS_PROBLEM,
+);
 let notified = false;
 
 /**
@@ -466,7 +472,7 @@ export function peerTest(
     Deno.test({ ...options, name, fn: (t) => fn(t, peers) });
     return;
   }
-  const reason = down
+  const reason = PEERS === null ? PEERS_PROBLEM : down
     .map((entry) => `${entry.key}: ${entry.availability.reason}`)
     .join("; ");
   if (underCi()) {
@@ -474,7 +480,9 @@ export function peerTest(
       ...options,
       name,
       fn() {
-        throw new Error(`Interop peer unavailable under CI: ${reason}`);
+        throw new Error(
+          `Interop peer unavailable under CI: ${reason}; start the peers with "bash tests/interop/peers.sh start"`,
+        );
       },
     });
     return;
