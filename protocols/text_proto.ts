@@ -20,6 +20,7 @@
  */
 
 import { BufferedReader, type ByteSource } from "./buffered_reader.ts";
+import { DotBlock } from "./dot_block.ts";
 import { DotStuffer } from "./dot_stuffing.ts";
 import {
   CommandInjectionError,
@@ -99,8 +100,6 @@ type State = { kind: "open" } | { kind: "failed"; error: Error } | {
   kind: "closed";
 };
 
-const CRLF = new TextEncoder().encode("\r\n");
-const CHUNK_TARGET = 32 * 1024;
 const FORBIDDEN_REGEXP = /[\r\n\0]/;
 const encoder = new TextEncoder();
 
@@ -151,7 +150,6 @@ export class TextProtoConn {
   #state: State = { kind: "open" };
   #timedOut: string | undefined;
   #body: OpenBody | undefined;
-  #decoder = new TextDecoder();
 
   /**
    * Wraps a connection.
@@ -373,16 +371,11 @@ export class TextProtoConn {
    * @throws {ConnectionClosedError} When the connection ends before the final `.` line.
    */
   async *dotLines(): AsyncGenerator<string, void, undefined> {
-    await this.settle();
-    const body = this.#openDotBody();
-    try {
-      while (true) {
-        const view = await body.nextLine();
-        if (view === null) return;
-        yield this.#decoder.decode(view);
-      }
-    } finally {
-      // Leaving early is fine: the next operation drains the rest.
+    const block = await this.openDotBlock();
+    while (true) {
+      const line = await block.text();
+      if (line === null) return;
+      yield line;
     }
   }
 
@@ -398,26 +391,23 @@ export class TextProtoConn {
   async dotBody(
     options: DotBodyOptions = {},
   ): Promise<ReadableStream<Uint8Array>> {
+    const block = await this.openDotBlock();
+    return block.stream(options.newline);
+  }
+
+  /**
+   * Starts reading a dot-terminated block whose status line was just read, and
+   * registers it as the open body. A {@linkcode DotBlock} gives line views,
+   * decoded lines and a stream of the rest, so a caller can parse an article's
+   * head line by line and hand its body on as a stream.
+   *
+   * @returns The block reader.
+   */
+  async openDotBlock(): Promise<DotBlock> {
     await this.settle();
-    const newline = options.newline === "\n" ? CRLF.subarray(1) : CRLF;
-    const body = this.#openDotBody();
-    return new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
-        if (body.stale) {
-          controller.error(
-            new TypeError("Body was drained by a later command"),
-          );
-          return;
-        }
-        try {
-          const chunk = await body.nextChunk(newline);
-          if (chunk === null) controller.close();
-          else controller.enqueue(chunk);
-        } catch (err) {
-          controller.error(err);
-        }
-      },
-    }, { highWaterMark: 0 });
+    const block = new DotBlock(this.#reader, (err) => this.#fail(err));
+    this.#body = block;
+    return block;
   }
 
   /**
@@ -632,108 +622,5 @@ export class TextProtoConn {
   #check(reply: Reply, expect: ExpectedCode): Reply {
     if (!codeMatches(reply.code, expect)) throw new ReplyError(reply);
     return reply;
-  }
-
-  #openDotBody(): DotBodyReader {
-    const body = new DotBodyReader(this.#reader, (err) => this.#fail(err));
-    this.#body = body;
-    return body;
-  }
-}
-
-/** Reads one dot-terminated block from a reader, undoing dot-stuffing. */
-class DotBodyReader implements OpenBody {
-  #reader: BufferedReader;
-  #onError: (err: Error) => void;
-  #done = false;
-  #stale = false;
-  #busy: Promise<unknown> = Promise.resolve();
-
-  constructor(reader: BufferedReader, onError: (err: Error) => void) {
-    this.#reader = reader;
-    this.#onError = onError;
-  }
-
-  get done(): boolean {
-    return this.#done;
-  }
-
-  get stale(): boolean {
-    return this.#stale;
-  }
-
-  /** Next line's bytes (a view valid until the next read), or null at the end. */
-  nextLine(): Promise<Uint8Array | null> {
-    return this.#serial(() => this.#line());
-  }
-
-  /** Several lines joined with `newline`, up to about 32 KiB, or null at the end. */
-  nextChunk(newline: Uint8Array): Promise<Uint8Array | null> {
-    return this.#serial(async () => {
-      let out: Uint8Array | undefined;
-      let used = 0;
-      do {
-        const line = await this.#line();
-        if (line === null) break;
-        const need = used + line.length + newline.length;
-        if (!out || need > out.length) {
-          const grown = new Uint8Array(Math.max(need, CHUNK_TARGET + 1024));
-          if (out) grown.set(out.subarray(0, used));
-          out = grown;
-        }
-        out.set(line, used);
-        out.set(newline, used + line.length);
-        used = need;
-      } while (used < CHUNK_TARGET && this.#reader.buffered > 0);
-      if (!out) return null;
-      return out.subarray(0, used);
-    });
-  }
-
-  drain(): Promise<void> {
-    this.#stale = true;
-    return this.#serial(async () => {
-      while ((await this.#line()) !== null) { /* discard */ }
-    });
-  }
-
-  #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.#busy.then(fn);
-    this.#busy = result.catch(() => {});
-    return result;
-  }
-
-  async #line(): Promise<Uint8Array | null> {
-    if (this.#done) return null;
-    let view: Uint8Array | null;
-    try {
-      view = await this.#reader.readLineView();
-    } catch (err) {
-      this.#done = true;
-      const wrapped = err instanceof ConnectionClosedError
-        ? new ConnectionClosedError(
-          "Connection closed by peer in the middle of a multi-line response",
-          { cause: err },
-        )
-        : err as Error;
-      this.#onError(wrapped);
-      throw wrapped;
-    }
-    if (view === null) {
-      this.#done = true;
-      const err = new ConnectionClosedError(
-        "Connection closed by peer in the middle of a multi-line response",
-      );
-      this.#onError(err);
-      throw err;
-    }
-    if (view.length > 0 && view[0] === 46) {
-      if (view.length === 1) {
-        this.#done = true;
-        return null;
-      }
-      return view.subarray(1);
-    }
-    return view;
   }
 }

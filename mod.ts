@@ -1,0 +1,69 @@
+/**
+ * inetkit: Internet protocols for Deno over raw sockets.
+ *
+ * - A shared line-protocol core ({@linkcode TextProtoConn}) with pull-only
+ *   buffered reads, numeric replies, dot-terminated blocks, command-injection
+ *   checks, timeouts, abort signals and in-place TLS upgrades.
+ * - FTP listing parsers for MLSD, Unix `ls -l` and DOS/IIS formats.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { dial, TextProtoConn } from "./mod.ts";
+ *
+ * const conn = new TextProtoConn(await dial({ hostname: "127.0.0.1", port: 119 }));
+ * console.log((await conn.readCodeLine(2)).text);
+ * conn.close();
+ * ```
+ *
+ * @module
+ */
+
+export {
+  CommandInjectionError,
+  ConnectError,
+  ConnectionClosedError,
+  LineTooLongError,
+  ProtocolError,
+  ReplyError,
+  type ReplyLike,
+  TimeoutError,
+} from "./protocols/errors.ts";
+export {
+  BufferedReader,
+  type BufferedReaderOptions,
+  type ByteSource,
+} from "./protocols/buffered_reader.ts";
+export {
+  codeMatches,
+  type ExpectedCode,
+  parseReplyLine,
+  type Reply,
+  type ReplyLine,
+} from "./protocols/reply.ts";
+export { dotStuff, DotStuffer } from "./protocols/dot_stuffing.ts";
+export { decodeLineBytes, DotBlock } from "./protocols/dot_block.ts";
+export {
+  checkCommandArgument,
+  type DebugDirection,
+  type DebugSink,
+  type DotBodyOptions,
+  type OpenBody,
+  TextProtoConn,
+  type TextProtoOptions,
+  type WriteCommandOptions,
+} from "./protocols/text_proto.ts";
+export { dial, type DialOptions } from "./protocols/dial.ts";
+export {
+  DEFAULT_MAX_LISTING_ENTRIES,
+  formatFtpTime,
+  type FtpEntry,
+  type FtpEntryType,
+  type FtpTimePrecision,
+  isSafeEntryName,
+  type ListingResult,
+  parseFtpTime,
+  parseListing,
+  type ParseListingOptions,
+  parseMlsdLine,
+  parseMlstReply,
+} from "./protocols/ftp_list.ts";
