@@ -1,0 +1,308 @@
+/**
+ * FTP benchmark cases (issue 5): 1 GiB download MB/s against curl, and the
+ * wall time of mirroring the 2,000-file tree against lftp (8 connections) and
+ * a sequential Python ftplib mirror.
+ *
+ * @module
+ */
+
+import { fmtSeconds, parseReport } from "./_http_cases.ts";
+import { runMeasured } from "./_measure.ts";
+import {
+  type BenchContext,
+  type BenchRow,
+  emptySide,
+  finishRow,
+  guarded,
+  missingNote,
+  type Side,
+  sideOf,
+} from "./_row.ts";
+
+const PYTHON = "/usr/bin/python3";
+
+async function ourDownload(ctx: BenchContext, url: string): Promise<Side> {
+  const { size, sha256 } = ctx.peers.ftp.big;
+  const job = (extra: string[]) =>
+    runMeasured([
+      ctx.deno,
+      "run",
+      "--allow-net",
+      "bench/ftp_download.ts",
+      url,
+      ...extra,
+    ], { cwd: ctx.root, timeoutMs: 300_000 });
+  const check = await job(["--sha256"]);
+  const verified = parseReport(check.stdout, check.stderr, check.code);
+  if (verified.bytes !== size || verified.sha256 !== sha256) {
+    throw new Error(
+      `data differs: ${verified.bytes} bytes, sha256 ${verified.sha256}`,
+    );
+  }
+  const mbps: number[] = [];
+  const rss: (number | null)[] = [check.peakRssKiB];
+  const walls: number[] = [];
+  for (let run = 0; run < ctx.runs; run++) {
+    const result = await job([]);
+    const report = parseReport(result.stdout, result.stderr, result.code);
+    if (report.bytes !== size) {
+      throw new Error(`got ${report.bytes} bytes of ${size}`);
+    }
+    mbps.push(report.bytes / report.seconds / 1e6);
+    rss.push(result.peakRssKiB);
+    walls.push(result.wallMs / 1000);
+  }
+  return sideOf(
+    "bench/ftp_download.ts",
+    mbps,
+    rss,
+    `sha256 ok, process wall ${fmtSeconds(walls)}`,
+  );
+}
+
+async function curlDownload(ctx: BenchContext, url: string): Promise<Side> {
+  const { size } = ctx.peers.ftp.big;
+  const mbps: number[] = [];
+  const rss: (number | null)[] = [];
+  const walls: number[] = [];
+  for (let run = 0; run < ctx.runs; run++) {
+    const result = await runMeasured([
+      "curl",
+      "-sS",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{time_total} %{size_download}",
+      url,
+    ], { timeoutMs: 300_000 });
+    const [seconds, bytes] = result.stdout.trim().split(" ").map(Number);
+    if (result.code !== 0 || bytes !== size || !seconds) {
+      throw new Error(
+        `curl exit ${result.code}: ${result.stderr.trim() || result.stdout}`,
+      );
+    }
+    mbps.push(bytes / seconds / 1e6);
+    rss.push(result.peakRssKiB);
+    walls.push(result.wallMs / 1000);
+  }
+  return sideOf("curl", mbps, rss, `process wall ${fmtSeconds(walls)}`);
+}
+
+/**
+ * Measures the 1 GiB download from vsftpd (plain): our client against curl.
+ *
+ * @param ctx Run context.
+ * @returns One row (MB/s, peak RSS).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { ftpDownloadRow } from "./_ftp_cases.ts";
+ *
+ * const row = await ftpDownloadRow(ctx);
+ * ```
+ */
+export async function ftpDownloadRow(ctx: BenchContext): Promise<BenchRow> {
+  const { vsftpd, ftp } = ctx.peers;
+  const url = `ftp://${vsftpd.hostname}:${vsftpd.port}${ftp.big.path}`;
+  const missing = await missingNote(ctx.root, [
+    "protocols/ftp.ts",
+    "bench/ftp_download.ts",
+  ]);
+  ctx.progress("FTP download 1 GiB: ours");
+  const ours = missing
+    ? emptySide("bench/ftp_download.ts", missing)
+    : await guarded("bench/ftp_download.ts", () => ourDownload(ctx, url));
+  ctx.progress("FTP download 1 GiB: curl");
+  const theirs = await guarded("curl", () => curlDownload(ctx, url));
+  return finishRow({
+    id: "ftp.download.1g",
+    title: "FTP download 1 GiB MB/s (vsftpd)",
+    unit: "MB/s",
+    higherIsBetter: true,
+    target: { op: ">=", ratio: 0.9 },
+    ours,
+    theirs,
+  });
+}
+
+async function sha256Hex(path: string): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    await Deno.readFile(path),
+  );
+  return Array.from(
+    new Uint8Array(digest),
+    (b) => b.toString(16).padStart(2, "0"),
+  )
+    .join("");
+}
+
+/**
+ * Checks a mirrored tree against the `./tree/` lines of the sha256 manifest.
+ *
+ * @param dir Mirror destination (the tree's content directly, or a `tree/` inside it).
+ * @param manifest Path of the manifest.
+ * @returns `""` when every file matches, else what is wrong.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { verifyTree } from "./_ftp_cases.ts";
+ *
+ * console.log(await verifyTree("/dev/shm/out", "/tmp/inetkit-peers/ftp-root.sha256"));
+ * ```
+ */
+export async function verifyTree(
+  dir: string,
+  manifest: string,
+): Promise<string> {
+  let base = dir;
+  try {
+    await Deno.stat(`${dir}/tree/d0`);
+    base = `${dir}/tree`;
+  } catch {
+    // the tree's content is directly in dir
+  }
+  const wanted = (await Deno.readTextFile(manifest)).split("\n")
+    .filter((line) => line.includes("  ./tree/"))
+    .map((line) => {
+      const [digest, path] = line.split("  ./tree/");
+      return { digest: digest!, path: path! };
+    });
+  let bad = 0;
+  for (const { digest, path } of wanted) {
+    try {
+      if (await sha256Hex(`${base}/${path}`) !== digest) bad++;
+    } catch {
+      bad++;
+    }
+  }
+  return bad === 0
+    ? ""
+    : `${bad} of ${wanted.length} files missing or different`;
+}
+
+async function timeMirror(
+  ctx: BenchContext,
+  tool: string,
+  argv: (dest: string) => string[],
+): Promise<Side> {
+  const dest = `${ctx.scratch}/mirror`;
+  const walls: number[] = [];
+  const rss: (number | null)[] = [];
+  let problem = "";
+  for (let run = 0; run < ctx.runs; run++) {
+    await Deno.remove(dest, { recursive: true }).catch(() => {});
+    await Deno.mkdir(dest, { recursive: true });
+    const result = await runMeasured(argv(dest), {
+      cwd: ctx.root,
+      timeoutMs: 300_000,
+    });
+    if (result.code !== 0) {
+      throw new Error(
+        `exit ${result.code}: ${
+          (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-2)
+            .join(" ")
+        }`,
+      );
+    }
+    walls.push(result.wallMs / 1000);
+    rss.push(result.peakRssKiB);
+    if (run === ctx.runs - 1) {
+      problem = await verifyTree(dest, ctx.peers.ftp.manifest);
+    }
+  }
+  await Deno.remove(dest, { recursive: true }).catch(() => {});
+  const side = sideOf(
+    tool,
+    walls,
+    rss,
+    `${ctx.peers.ftp.tree.files} files${problem ? "" : ", sha256 ok"}`,
+  );
+  side.note = problem;
+  return side;
+}
+
+/**
+ * Measures mirroring the 2,000-file tree from pure-ftpd (MLSD): ours with 8
+ * connections against lftp with 8 and Python ftplib with one.
+ *
+ * @param ctx Run context.
+ * @returns Two rows (wall seconds, lower is better).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { mirrorRows } from "./_ftp_cases.ts";
+ *
+ * const rows = await mirrorRows(ctx);
+ * ```
+ */
+export async function mirrorRows(ctx: BenchContext): Promise<BenchRow[]> {
+  const { pureFtpd, ftp } = ctx.peers;
+  const origin = `ftp://${pureFtpd.hostname}:${pureFtpd.port}`;
+  const missing = await missingNote(ctx.root, [
+    "scripts/ftp_mirror.ts",
+  ]);
+  ctx.progress("FTP mirror: ours");
+  const ours = missing
+    ? emptySide("scripts/ftp_mirror.ts", missing)
+    : await guarded(
+      "scripts/ftp_mirror.ts",
+      () =>
+        timeMirror(ctx, "scripts/ftp_mirror.ts --parallel 8", (dest) => [
+          ctx.deno,
+          "run",
+          "--allow-net",
+          "--allow-read",
+          "--allow-write",
+          "scripts/ftp_mirror.ts",
+          `${origin}${ftp.tree.path}`,
+          dest,
+          "--parallel",
+          "8",
+          "--quiet",
+        ]),
+    );
+  ctx.progress("FTP mirror: lftp --parallel=8");
+  const lftp = await guarded(
+    "lftp mirror --parallel=8",
+    () =>
+      timeMirror(ctx, "lftp mirror --parallel=8", (dest) => [
+        "lftp",
+        "-c",
+        `set ftp:ssl-allow no; set net:max-retries 2; open ${origin}; mirror --parallel=8 ${ftp.tree.path} ${dest}`,
+      ]),
+  );
+  ctx.progress("FTP mirror: Python ftplib (sequential)");
+  const python = await guarded(
+    "Python ftplib (sequential)",
+    () =>
+      timeMirror(ctx, "Python ftplib (sequential)", (dest) => [
+        PYTHON,
+        `${ctx.root}tests/interop/peers/ftplib_mirror.py`,
+        pureFtpd.hostname,
+        String(pureFtpd.port),
+        ftp.tree.path,
+        dest,
+      ]),
+  );
+  const base = {
+    title: `FTP mirror ${ftp.tree.files} files wall s (pure-ftpd)`,
+    unit: "s",
+    higherIsBetter: false,
+    ours,
+  } as const;
+  return [
+    finishRow({
+      ...base,
+      id: "ftp.mirror.lftp",
+      target: { op: "<=", ratio: 1 },
+      theirs: lftp,
+    }),
+    finishRow({
+      ...base,
+      id: "ftp.mirror.ftplib",
+      target: null,
+      theirs: python,
+    }),
+  ];
+}

@@ -1,0 +1,361 @@
+/**
+ * HTTP benchmark cases (issue 4): proxy requests/s and p99 through our
+ * redirector, nginx `proxy_pass` and the textbook Python redirector; client
+ * download MB/s against curl.
+ *
+ * @module
+ */
+
+import {
+  childrenOf,
+  peakRssOf,
+  portOpen,
+  runMeasured,
+  waitForPort,
+} from "./_measure.ts";
+import {
+  type BenchContext,
+  type BenchRow,
+  emptySide,
+  finishRow,
+  guarded,
+  missingNote,
+  type Side,
+  sideOf,
+} from "./_row.ts";
+import { runWrk, type WrkResult } from "./_wrk.ts";
+
+const SIZES = [
+  { key: "1k", label: "1 KiB" },
+  { key: "64k", label: "64 KiB" },
+] as const;
+
+function wrkSide(tool: string, result: WrkResult, rssKiB: number | null): Side {
+  const errors = result.errors > 0 ? `, ${result.errors} errors` : "";
+  const side = sideOf(
+    tool,
+    [result.requestsPerSecond],
+    [rssKiB],
+    `p50 ${result.p50Ms.toFixed(2)} ms, p99 ${
+      result.p99Ms.toFixed(2)
+    } ms${errors}`,
+  );
+  if (result.errors > Math.max(10, result.requests / 100)) {
+    side.note = `${result.errors} errors of ${result.requests} requests`;
+  }
+  return side;
+}
+
+async function freePort(from: number): Promise<number> {
+  for (let port = from; port < from + 50; port++) {
+    if (!await portOpen(port)) return port;
+  }
+  throw new Error(`No free port in ${from}-${from + 49}`);
+}
+
+async function readPid(path: string): Promise<number | null> {
+  try {
+    const pid = Number((await Deno.readTextFile(path)).trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Our redirector, started fresh for one wrk run so its peak RSS is that run's. */
+async function measureOurRedirector(
+  ctx: BenchContext,
+  path: string,
+): Promise<Side> {
+  const tool = "scripts/redirector.ts";
+  const port = await freePort(8094);
+  const upstream = ctx.peers.nginx.url;
+  const child = new Deno.Command(ctx.deno, {
+    args: [
+      "run",
+      "--allow-net",
+      "scripts/redirector.ts",
+      upstream,
+      "--port",
+      String(port),
+      "--quiet",
+    ],
+    cwd: ctx.root,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  try {
+    if (!await waitForPort(port, 30_000)) {
+      throw new Error(`redirector did not listen on 127.0.0.1:${port}`);
+    }
+    const url = `http://127.0.0.1:${port}${path}`;
+    await runWrk(url, { seconds: 1 }); // warm-up, not recorded
+    const result = await runWrk(url, { seconds: ctx.seconds });
+    return wrkSide(tool, result, await peakRssOf(child.pid));
+  } finally {
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // already gone
+    }
+    const timer = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    }, 10_000);
+    await child.status;
+    clearTimeout(timer);
+    await child.stderr.cancel().catch(() => {});
+  }
+}
+
+async function measurePeerProxy(
+  tool: string,
+  url: string,
+  rssPids: () => Promise<number[]>,
+  seconds: number,
+): Promise<Side> {
+  await runWrk(url, { seconds: 1 });
+  const result = await runWrk(url, { seconds });
+  const rss = await Promise.all((await rssPids()).map(peakRssOf));
+  const known = rss.filter((value): value is number => value !== null);
+  return wrkSide(tool, result, known.length ? Math.max(...known) : null);
+}
+
+/**
+ * Measures requests/s and latency through the three proxies, for 1 KiB and 64 KiB files.
+ *
+ * @param ctx Run context.
+ * @returns Two rows per file size: ours against nginx and against Python.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { proxyRows } from "./_http_cases.ts";
+ *
+ * const rows = await proxyRows(ctx);
+ * ```
+ */
+export async function proxyRows(ctx: BenchContext): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const { peers } = ctx;
+  const missing = await missingNote(ctx.root, ["scripts/redirector.ts"]);
+  const nginxMaster = await readPid(`${peers.dir}/run/nginx.pid`);
+  const pythonPid = await readPid(`${peers.dir}/run/py-redirector.pid`);
+  for (const size of SIZES) {
+    const path = peers.www.files[size.key].path;
+    ctx.progress(`proxy ${size.label}: ours`);
+    const ours = missing
+      ? emptySide("scripts/redirector.ts", missing)
+      : await guarded(
+        "scripts/redirector.ts",
+        () => measureOurRedirector(ctx, path),
+      );
+    ctx.progress(`proxy ${size.label}: nginx proxy_pass`);
+    const nginx = await guarded(
+      "nginx proxy_pass",
+      () =>
+        measurePeerProxy(
+          "nginx proxy_pass",
+          `${peers.nginxProxy.url}${path}`,
+          async () => nginxMaster ? await childrenOf(nginxMaster) : [],
+          ctx.seconds,
+        ),
+    );
+    ctx.progress(`proxy ${size.label}: Python http.server redirector`);
+    const python = await guarded(
+      "Python http.server",
+      () =>
+        measurePeerProxy(
+          "Python http.server",
+          `${peers.pythonRedirector.url}${path}`,
+          () => Promise.resolve(pythonPid ? [pythonPid] : []),
+          ctx.seconds,
+        ),
+    );
+    const base = {
+      unit: "req/s",
+      higherIsBetter: true,
+      ours,
+    } as const;
+    rows.push(finishRow({
+      ...base,
+      id: `http.proxy.${size.key}.nginx`,
+      title: `proxy ${size.label} req/s (wrk -c50)`,
+      target: { op: ">=", ratio: 0.7 },
+      theirs: nginx,
+    }));
+    rows.push(finishRow({
+      ...base,
+      id: `http.proxy.${size.key}.python`,
+      title: `proxy ${size.label} req/s (wrk -c50)`,
+      target: { op: ">=", ratio: 5 },
+      theirs: python,
+    }));
+  }
+  return rows;
+}
+
+interface DownloadReport {
+  bytes: number;
+  seconds: number;
+  sha256?: string;
+}
+
+async function ourDownload(ctx: BenchContext, url: string): Promise<Side> {
+  const tool = "bench/http_download.ts";
+  const { size, sha256 } = ctx.peers.www.files["100m"];
+  const mbps: number[] = [];
+  const rss: (number | null)[] = [];
+  const walls: number[] = [];
+  const job = (extra: string[]) =>
+    runMeasured([
+      ctx.deno,
+      "run",
+      "--allow-net",
+      "bench/http_download.ts",
+      url,
+      ...extra,
+    ], { cwd: ctx.root, timeoutMs: 120_000 });
+  const check = await job(["--sha256"]);
+  const verified = parseReport(check.stdout, check.stderr, check.code);
+  if (verified.bytes !== size || verified.sha256 !== sha256) {
+    throw new Error(
+      `body differs: ${verified.bytes} bytes, sha256 ${verified.sha256}`,
+    );
+  }
+  for (let run = 0; run < ctx.runs; run++) {
+    const result = await job([]);
+    const report = parseReport(result.stdout, result.stderr, result.code);
+    if (report.bytes !== size) {
+      throw new Error(`got ${report.bytes} bytes of ${size}`);
+    }
+    mbps.push(report.bytes / report.seconds / 1e6);
+    rss.push(result.peakRssKiB);
+    walls.push(result.wallMs / 1000);
+  }
+  return sideOf(
+    tool,
+    mbps,
+    rss,
+    `sha256 ok, process wall ${fmtSeconds(walls)}`,
+  );
+}
+
+async function curlDownload(ctx: BenchContext, url: string): Promise<Side> {
+  const { size } = ctx.peers.www.files["100m"];
+  const mbps: number[] = [];
+  const rss: (number | null)[] = [];
+  const walls: number[] = [];
+  for (let run = 0; run < ctx.runs; run++) {
+    const result = await runMeasured([
+      "curl",
+      "-sS",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{time_total} %{size_download}",
+      url,
+    ], { timeoutMs: 120_000 });
+    const [seconds, bytes] = result.stdout.trim().split(" ").map(Number);
+    if (result.code !== 0 || bytes !== size || !seconds) {
+      throw new Error(
+        `curl exit ${result.code}: ${result.stderr.trim() || result.stdout}`,
+      );
+    }
+    mbps.push(bytes / seconds / 1e6);
+    rss.push(result.peakRssKiB);
+    walls.push(result.wallMs / 1000);
+  }
+  return sideOf("curl", mbps, rss, `process wall ${fmtSeconds(walls)}`);
+}
+
+/**
+ * Parses the JSON line a download job prints.
+ *
+ * @param stdout The job's standard output.
+ * @param stderr Its standard error (for the failure message).
+ * @param code Its exit code.
+ * @returns Bytes, seconds and the optional digest.
+ * @throws {Error} When the job failed or printed no report.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { parseReport } from "./_http_cases.ts";
+ *
+ * parseReport('{"bytes":1,"seconds":0.1}\n', "", 0);
+ * ```
+ */
+export function parseReport(
+  stdout: string,
+  stderr: string,
+  code: number,
+): DownloadReport {
+  const line = stdout.trim().split("\n").at(-1) ?? "";
+  if (code !== 0 || !line.startsWith("{")) {
+    throw new Error(
+      `exit ${code}: ${
+        (stderr.trim() || stdout.trim()).split("\n").slice(-3).join(" ")
+      }`,
+    );
+  }
+  return JSON.parse(line) as DownloadReport;
+}
+
+/**
+ * Formats the median of some seconds, for the detail column.
+ *
+ * @param seconds Samples in seconds.
+ * @returns For example `1.23 s`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { fmtSeconds } from "./_http_cases.ts";
+ *
+ * fmtSeconds([1.2, 1.3, 1.25]); // "1.25 s"
+ * ```
+ */
+export function fmtSeconds(seconds: number[]): string {
+  const sorted = [...seconds].sort((a, b) => a - b);
+  const mid = sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+  return `${mid.toFixed(2)} s`;
+}
+
+/**
+ * Measures single-stream download MB/s of the 100 MiB file from nginx: our
+ * client against curl.
+ *
+ * @param ctx Run context.
+ * @returns One row.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { downloadRow } from "./_http_cases.ts";
+ *
+ * const row = await downloadRow(ctx);
+ * ```
+ */
+export async function downloadRow(ctx: BenchContext): Promise<BenchRow> {
+  const url = `${ctx.peers.nginx.url}${ctx.peers.www.files["100m"].path}`;
+  const missing = await missingNote(ctx.root, [
+    "protocols/http.ts",
+    "bench/http_download.ts",
+  ]);
+  ctx.progress("HTTP download 100 MiB: ours");
+  const ours = missing
+    ? emptySide("bench/http_download.ts", missing)
+    : await guarded("bench/http_download.ts", () => ourDownload(ctx, url));
+  ctx.progress("HTTP download 100 MiB: curl");
+  const theirs = await guarded("curl", () => curlDownload(ctx, url));
+  return finishRow({
+    id: "http.download.100m",
+    title: "HTTP client download 100 MiB MB/s",
+    unit: "MB/s",
+    higherIsBetter: true,
+    target: { op: ">=", ratio: 0.8 },
+    ours,
+    theirs,
+  });
+}

@@ -1,0 +1,51 @@
+// deno-lint-ignore-file no-console
+/**
+ * Benchmark job: download one file with inetkit's FTP client (anonymous,
+ * binary, passive), throw the data away while counting bytes, and print one
+ * JSON line: `{"bytes": N, "seconds": S, "sha256": "..."}`.
+ *
+ * ```sh
+ * deno run --allow-net bench/ftp_download.ts ftp://127.0.0.1:2131/big.bin [--sha256]
+ * ```
+ *
+ * `seconds` runs from connecting until the transfer completed (226 received),
+ * process start-up excluded, as curl's `time_total` does.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { FtpClient } from "../protocols/ftp.ts";
+
+async function main(): Promise<void> {
+  const target = Deno.args.find((arg) => !arg.startsWith("--"));
+  if (!target) {
+    console.error("usage: ftp_download.ts ftp://HOST:PORT/PATH [--sha256]");
+    Deno.exit(2);
+  }
+  const url = new URL(target);
+  const hash = Deno.args.includes("--sha256") ? createHash("sha256") : null;
+  const started = performance.now();
+  const client = await FtpClient.connect({
+    hostname: url.hostname,
+    port: Number(url.port || 21),
+  });
+  let bytes = 0;
+  try {
+    const body = await client.download(decodeURIComponent(url.pathname));
+    for await (const chunk of body) {
+      bytes += chunk.byteLength;
+      hash?.update(chunk);
+    }
+  } finally {
+    await client.close();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  console.log(JSON.stringify({
+    bytes,
+    seconds,
+    ...(hash ? { sha256: hash.digest("hex") } : {}),
+  }));
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,45 @@
+// deno-lint-ignore-file no-console
+/**
+ * Benchmark job: download one URL with inetkit's HTTP client, throw the body
+ * away while counting bytes, and print one JSON line:
+ * `{"bytes": N, "seconds": S, "status": 200, "sha256": "..."}`.
+ *
+ * ```sh
+ * deno run --allow-net bench/http_download.ts http://127.0.0.1:8091/100m.bin [--sha256]
+ * ```
+ *
+ * `seconds` runs from the request until the last body byte (process start-up
+ * excluded, as curl's `time_total` does). `--sha256` also hashes the body.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { request } from "../protocols/http.ts";
+
+async function main(): Promise<void> {
+  const url = Deno.args.find((arg) => !arg.startsWith("--"));
+  if (!url) {
+    console.error("usage: http_download.ts URL [--sha256]");
+    Deno.exit(2);
+  }
+  const hash = Deno.args.includes("--sha256") ? createHash("sha256") : null;
+  const started = performance.now();
+  const response = await request(url, { method: "GET" });
+  let bytes = 0;
+  if (response.body) {
+    for await (const chunk of response.body) {
+      bytes += chunk.byteLength;
+      hash?.update(chunk);
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  console.log(JSON.stringify({
+    bytes,
+    seconds,
+    status: response.status,
+    ...(hash ? { sha256: hash.digest("hex") } : {}),
+  }));
+}
+
+if (import.meta.main) await main();
