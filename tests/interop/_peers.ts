@@ -175,7 +175,7 @@ export interface WwwContent {
 export interface NewsGroupFacts {
   /** Number of articles (for `local.post` it grows as tests post). */
   count: number;
-  /** Whether anonymous readers on port 1119 may post to it. */
+  /** Whether readers may post to it (only `local.post`: the fixture groups keep their counts). */
   posting: boolean;
   /** Message-ID pattern, `N` standing for the article number where it applies. */
   messageId: string;
@@ -237,7 +237,7 @@ export interface Peers {
   pythonRedirector: HttpPeer;
   /** The static files. */
   www: WwwContent;
-  /** INN2 on the plain port: anonymous readers, posting to `local.*`, STARTTLS. */
+  /** INN2 on the plain port: anonymous readers, posting to `local.post`, STARTTLS. */
   inn: NntpPeer;
   /** INN2's nnrpd with implicit TLS, AUTHINFO required. */
   innTls: NntpPeer;

@@ -12,7 +12,7 @@
 #   pure-ftpd   2133 MLSD, optional AUTH TLS (unpacked from its .deb: Debian's FTP servers conflict)
 #   nginx       8091 static 1k.bin 64k.bin 100m.bin; 8092 proxy_pass to 8091 with upstream keep-alive
 #   python      8093 the textbook http.server redirector to 8091 (a benchmark baseline)
-#   INN2        1119 readers (anonymous, posting to local.*, STARTTLS); 1563 nnrpd with implicit TLS
+#   INN2        1119 readers (anonymous, posting to local.post only, STARTTLS); 1563 nnrpd, implicit TLS
 # Facts (ports, credentials, CA file, paths, counts, digests) go to $INETKIT_PEERS_DIR/peers.json
 # (default /tmp/inetkit-peers/peers.json), which tests/interop/_peers.ts reads. start is idempotent:
 # a second start checks everything and changes nothing. Content lives in the same directory and is

@@ -359,7 +359,8 @@ def facts(big_count):
 
     substring = re.compile(re.escape(WORD), re.I)
     return {
-        "groups": {g: {"count": counts[g], "posting": True, "messageId": ids[g], "description": GROUPS[g]}
+        "groups": {g: {"count": counts[g], "posting": g == "local.post", "messageId": ids[g],
+                       "description": GROUPS[g]}
                    for g in GROUPS},
         "word": WORD,
         "wordHits": {g: hits(g, substring) for g in ("local.big", "local.test", "local.threads")},
