@@ -17,8 +17,9 @@
 # (default /tmp/inetkit-peers/peers.json), which tests/interop/_peers.ts reads. start is idempotent:
 # a second start checks everything and changes nothing. Content lives in the same directory and is
 # generated, never committed; stop leaves it in place.
-set -euo pipefail
+set -eEuo pipefail
 umask 022
+trap 'echo "[peers] ERROR: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 P=$HERE/peers
@@ -78,7 +79,9 @@ apt_update_once() {
 # resolve), so inn.conf is fixed between the unpack and `dpkg --configure -a`.
 ensure_packages() {
   local missing=() p created_policy=0 installed
-  installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${APT_PACKAGES[@]}" 2> /dev/null | awk '/install ok installed/ {print $1}')
+  # dpkg-query exits 1 when a package is unknown to it: that is the answer, not a failure.
+  installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${APT_PACKAGES[@]}" 2> /dev/null || true)
+  installed=$(awk '/install ok installed/ {print $1}' <<< "$installed")
   for p in "${APT_PACKAGES[@]}"; do grep -qx "$p" <<< "$installed" || missing+=("$p"); done
   if [ "${#missing[@]}" -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
@@ -481,10 +484,18 @@ write_json() {
 }
 
 # ------------------------------------------------------------------------------------ commands
+# On any exit, let the background content jobs finish rather than leave them writing on their own.
+CONTENT_JOBS=()
+wait_content_jobs() {
+  local pid
+  for pid in "${CONTENT_JOBS[@]}"; do wait "$pid" 2> /dev/null || true; done
+}
+
 cmd_start() {
   [ "$(id -u)" = 0 ] || die "run as root (it installs packages and starts system daemons)"
   local t0 t1 ftp_job www_job
   t0=$(now_ms)
+  trap wait_content_jobs EXIT
   mkdir -p "$RUN" "$LOGS"
   chmod 755 "$DIR"
   # Content needs only openssl and python3: make it while apt works when they are already there.
@@ -493,6 +504,7 @@ cmd_start() {
     ftp_job=$!
     make_www_content > "$LOGS/content-www.log" 2>&1 &
     www_job=$!
+    CONTENT_JOBS=("$ftp_job" "$www_job")
   fi
   ensure_packages
   t1=$(now_ms)
@@ -501,6 +513,7 @@ cmd_start() {
     ftp_job=$!
     make_www_content > "$LOGS/content-www.log" 2>&1 &
     www_job=$!
+    CONTENT_JOBS=("$ftp_job" "$www_job")
   fi
   ensure_tls
   ensure_users
