@@ -237,7 +237,10 @@ function encode(text: string, article?: FixtureArticle): Uint8Array {
 }
 
 function byteLength(article: FixtureArticle): number {
-  return encode(articleText(article), article).length + 2;
+  const text = articleText(article);
+  // deno-lint-ignore no-control-regex
+  if (!/[^\x00-\x7f]/.test(text)) return text.length + 2;
+  return encode(text, article).length + 2;
 }
 
 function overviewField(value: string): string {
