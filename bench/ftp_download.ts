@@ -1,7 +1,8 @@
 // deno-lint-ignore-file no-console
 /**
  * Benchmark job: download one file with inetkit's FTP client (anonymous,
- * binary, passive), throw the data away while counting bytes, and print one
+ * binary, passive) through a BYOB reader with one reused 1 MiB buffer, throw
+ * the data away while counting bytes, and print one
  * JSON line: `{"bytes": N, "seconds": S, "sha256": "..."}`.
  *
  * ```sh
@@ -33,9 +34,15 @@ async function main(): Promise<void> {
   let bytes = 0;
   try {
     const body = await client.download(decodeURIComponent(url.pathname));
-    for await (const chunk of body) {
-      bytes += chunk.byteLength;
-      hash?.update(chunk);
+    // A BYOB reader: the client reads straight into this one buffer.
+    const reader = body.getReader({ mode: "byob" });
+    let buffer = new Uint8Array(1024 * 1024);
+    while (true) {
+      const { value, done } = await reader.read(buffer);
+      if (done) break;
+      bytes += value.byteLength;
+      hash?.update(value);
+      buffer = new Uint8Array(value.buffer);
     }
   } finally {
     await client.close();
