@@ -84,8 +84,12 @@ export class Transfer {
     } else {
       this.#final = Promise.resolve(first);
     }
-    // A control connection that fails (timeout, abort, reset) ends the data side too.
-    this.#final.catch((err: Error) => data.close(err));
+    // A control connection that fails (abort, protocol error) ends the data
+    // side too; one the server closed leaves the data side to finish, so the
+    // bytes already sent still arrive (and a resume can start after them).
+    this.#final.catch((err: Error) => {
+      if (!(err instanceof ConnectionClosedError)) data.close(err);
+    });
   }
 
   /**
