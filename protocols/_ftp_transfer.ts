@@ -398,3 +398,65 @@ export async function uploadBody(
   await transfer.finish();
   return transferred;
 }
+
+/** Something with a `write` like `Deno.FsFile`. */
+export interface TransferWriter {
+  /**
+   * Writes some of `p`.
+   *
+   * @param p The bytes.
+   * @returns How many were written.
+   */
+  write(p: Uint8Array): Promise<number>;
+}
+
+/**
+ * Copies a download straight from the data connection into a writer, through
+ * one buffer and without a stream in between, then waits for the final reply.
+ *
+ * @param transfer The transfer.
+ * @param writer Where the bytes go.
+ * @param buffer The buffer to read into.
+ * @param options Progress, size and abort signal.
+ * @returns Bytes transferred.
+ */
+export async function downloadToWriter(
+  transfer: Transfer,
+  writer: TransferWriter,
+  buffer: Uint8Array,
+  options: DownloadStreamOptions,
+): Promise<number> {
+  const { signal, onProgress } = options;
+  let transferred = 0;
+  const onAbort = () => transfer.data.close(signal?.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    signal?.throwIfAborted();
+    while (true) {
+      let n: number | null;
+      try {
+        n = await transfer.data.read(buffer);
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        return await transfer.fail(err);
+      }
+      if (n === null) break;
+      transfer.count(n);
+      let off = 0;
+      while (off < n) off += await writer.write(buffer.subarray(off, n));
+      transferred += n;
+      onProgress?.({
+        transferred,
+        offset: options.offset,
+        total: options.total,
+      });
+    }
+  } catch (err) {
+    await transfer.abort();
+    throw signal?.aborted ? signal.reason : err;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
+  await transfer.finish();
+  return transferred;
+}

@@ -56,6 +56,7 @@ import {
 } from "./_ftp_parse.ts";
 import {
   downloadStream,
+  downloadToWriter,
   type FtpProgress,
   Transfer,
   uploadBody,
@@ -318,6 +319,7 @@ export class FtpClient {
   #transfer: Transfer | undefined;
   #busy = 0;
   #closing: Promise<void> | undefined;
+  #spare: Uint8Array | undefined;
 
   private constructor(
     control: TextProtoConn,
@@ -695,8 +697,8 @@ export class FtpClient {
     options: FtpDownloadOptions = {},
   ): Promise<number> {
     return this.#run(async () => {
-      const stream = await this.#download(path, options);
       if (target instanceof WritableStream) {
+        const stream = await this.#download(path, options);
         let count = 0;
         await stream.pipeThrough(
           new TransformStream<Uint8Array, Uint8Array>({
@@ -708,7 +710,27 @@ export class FtpClient {
         ).pipeTo(target);
         return count;
       }
-      return await copyToWriter(stream, target);
+      const offset = options.offset ?? 0;
+      const { transfer, first } = await this.#openTransfer("RETR", path, {
+        type: options.type,
+        offset,
+        context: `Cannot download "${path}"`,
+      });
+      // One buffer per client, reused from download to download.
+      const buffer = this.#spare ?? new Uint8Array(WRITER_BUFFER_SIZE);
+      this.#spare = undefined;
+      try {
+        return await downloadToWriter(transfer, target, buffer, {
+          chunkSize: buffer.byteLength,
+          offset,
+          total: options.size ?? parseSizeInReply(first.text),
+          onProgress: options.onProgress,
+          signal: options.signal,
+        });
+      } finally {
+        this.#spare = buffer;
+        this.#transfer = undefined;
+      }
     });
   }
 
@@ -1211,31 +1233,4 @@ function listPath(path: string | undefined): string | undefined {
   // LIST and NLST arguments reach `ls` on many servers: keep a leading dash
   // from being read as an option.
   return path.startsWith("-") ? `./${path}` : path;
-}
-
-async function copyToWriter(
-  stream: ReadableStream<Uint8Array>,
-  writer: FtpWriter,
-): Promise<number> {
-  const reader = stream.getReader({ mode: "byob" });
-  let buffer = new Uint8Array(WRITER_BUFFER_SIZE);
-  let count = 0;
-  try {
-    while (true) {
-      const { value, done } = await reader.read(buffer);
-      if (done) break;
-      let off = 0;
-      while (off < value.byteLength) {
-        off += await writer.write(value.subarray(off));
-      }
-      count += value.byteLength;
-      buffer = new Uint8Array(value.buffer);
-    }
-  } catch (err) {
-    await reader.cancel(err).catch(() => {});
-    throw err;
-  } finally {
-    reader.releaseLock();
-  }
-  return count;
 }

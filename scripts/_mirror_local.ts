@@ -164,14 +164,15 @@ export class LocalTree {
   }
 
   /**
-   * Describes a path without following a final symbolic link.
+   * Describes a path without following a final symbolic link. Synchronous:
+   * a metadata call is far cheaper than a trip through the thread pool.
    *
    * @param path An absolute path.
    * @returns Its kind, size and time.
    */
-  async lstat(path: string): Promise<LocalStat> {
+  lstat(path: string): LocalStat {
     try {
-      const info = await Deno.lstat(path);
+      const info = Deno.lstatSync(path);
       const kind: LocalKind = info.isFile
         ? "file"
         : info.isDirectory

@@ -536,7 +536,7 @@ export class MirrorRun {
         }
       });
     }
-    const local = await this.#local.lstat(target);
+    const local = this.#local.lstat(target);
     if (local.kind !== "file" && local.kind !== "missing") {
       throw new LocalPathError(
         `Local path ${
@@ -562,19 +562,9 @@ export class MirrorRun {
       });
       return;
     }
-    const offset = await this.#fetch(job, slot, dir, name, size!);
-    if (modified) {
-      await Deno.utime(`${dir}/${partName(name)}`, modified, modified);
-    }
-    const now = await this.#local.lstat(target);
-    if (now.kind !== "file" && now.kind !== "missing") {
-      throw new LocalPathError(
-        `Local path ${
-          JSON.stringify(rel)
-        } is a ${now.kind}, not a regular file`,
-      );
-    }
-    await Deno.rename(`${dir}/${partName(name)}`, target);
+    const offset = await this.#fetch(job, slot, dir, name, size!, modified);
+    // rename() replaces whatever is at the target without following it.
+    Deno.renameSync(`${dir}/${partName(name)}`, target);
     this.#summary.files++;
     this.#progress.filesDone++;
     this.#emit({
@@ -592,30 +582,23 @@ export class MirrorRun {
     dir: string,
     name: string,
     size: number,
+    modified: Date | undefined,
   ): Promise<number> {
     const temp = `${dir}/${partName(name)}`;
     let firstOffset = -1;
     await this.#attempt(job.rel, slot, async (client) => {
-      const part = await this.#local.lstat(temp);
-      if (part.kind === "symlink") await Deno.remove(temp);
-      else if (part.kind !== "file" && part.kind !== "missing") {
-        throw new LocalPathError(
-          `Temporary path for ${JSON.stringify(job.rel)} is a ${part.kind}`,
-        );
-      }
-      // Resume a partial file (from an earlier attempt or run) with REST.
-      const offset = part.kind === "file" && part.size < size ? part.size : 0;
+      const file = this.#openPart(temp, job.rel, size);
+      const offset = file.offset;
       if (firstOffset < 0) firstOffset = offset;
-      const file = await Deno.open(temp, {
-        write: true,
-        create: true,
-        truncate: offset === 0,
-      });
       let last = 0;
+      let got: number;
+      // Synchronous writes: a page-cache copy is cheaper than a thread-pool trip.
+      const writer = {
+        write: (p: Uint8Array) => Promise.resolve(file.file.writeSync(p)),
+      };
       try {
-        if (offset > 0) await file.seek(offset, Deno.SeekMode.Start);
         if (offset < size) {
-          await client.downloadTo(job.remote, file, {
+          await client.downloadTo(job.remote, writer, {
             offset,
             size,
             ...(this.#options.signal ? { signal: this.#options.signal } : {}),
@@ -626,10 +609,11 @@ export class MirrorRun {
             },
           });
         }
+        got = file.file.statSync().size;
+        if (got === size && modified) file.file.utimeSync(modified, modified);
       } finally {
-        file.close();
+        file.file.close();
       }
-      const got = (await Deno.stat(temp)).size;
       if (got !== size) {
         if (got > size) await Deno.remove(temp);
         throw new SizeMismatchError(
@@ -640,6 +624,39 @@ export class MirrorRun {
       }
     });
     return firstOffset;
+  }
+
+  /**
+   * Opens the temporary file: a new one, or an existing partial one to
+   * resume (REST) when it is shorter than the remote file.
+   */
+  #openPart(
+    temp: string,
+    rel: string,
+    size: number,
+  ): { file: Deno.FsFile; offset: number } {
+    try {
+      // O_EXCL: never follows a symbolic link planted at the temporary name.
+      const file = Deno.openSync(temp, { write: true, createNew: true });
+      return { file, offset: 0 };
+    } catch (err) {
+      if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+    }
+    const part = this.#local.lstat(temp);
+    if (part.kind === "symlink") Deno.removeSync(temp);
+    else if (part.kind !== "file") {
+      throw new LocalPathError(
+        `Temporary path for ${JSON.stringify(rel)} is a ${part.kind}`,
+      );
+    }
+    const offset = part.kind === "file" && part.size < size ? part.size : 0;
+    const file = Deno.openSync(temp, {
+      write: true,
+      create: true,
+      truncate: offset === 0,
+    });
+    if (offset > 0) file.seekSync(offset, Deno.SeekMode.Start);
+    return { file, offset };
   }
 
   // ---- --delete -----------------------------------------------------------
