@@ -52,6 +52,7 @@
 
 import { type MirrorEvent, MirrorRun } from "./_mirror_run.ts";
 import type { MirrorOptions, MirrorSummary } from "./_mirror_run.ts";
+import { type CliSpec, parseCli, runMain, UsageError } from "./_cli.ts";
 import {
   formatBytes,
   type MirrorProgress,
@@ -109,15 +110,33 @@ Options:
   --active          active-mode data connections (EPRT/PORT)
   --timeout MS      wait at most MS milliseconds for the server (default 30000)
   --retries N       retries of a transient failure (default 3)
-  --verbose         also report unchanged and skipped files and retries
-  --quiet           print only errors
-  --help            show this help
+  -v, --verbose     also report unchanged and skipped files and retries
+  -q, --quiet       print only errors
+  -h, --help        show this help
 
 A GLOB without "/" matches names at any depth; with "/", the path from the
 mirror root. "*" and "?" stay within a name, "**" crosses directories.
 
 Exit status: 0 when everything was mirrored, 1 when something could not be,
 2 for a usage error.`;
+
+const SPEC = {
+  parallel: { kind: "number", integer: true, min: 1, max: 64 },
+  delete: { kind: "boolean" },
+  "max-delete": { kind: "number", integer: true, min: 0 },
+  include: { kind: "list" },
+  exclude: { kind: "list" },
+  "dry-run": { kind: "boolean" },
+  "no-recursion": { kind: "boolean" },
+  secure: { kind: "boolean" },
+  "ca-file": { kind: "string" },
+  active: { kind: "boolean" },
+  timeout: { kind: "number", integer: true, min: 0 },
+  retries: { kind: "number", integer: true, min: 0, max: 100 },
+  verbose: { kind: "boolean", short: "v" },
+  quiet: { kind: "boolean", short: "q" },
+  help: { kind: "boolean", short: "h" },
+} as const satisfies CliSpec;
 
 interface CliOptions {
   url: string;
@@ -138,102 +157,39 @@ interface CliOptions {
   quiet: boolean;
 }
 
-class UsageError extends Error {}
-
-const FLAGS = new Set([
-  "--delete",
-  "--dry-run",
-  "--no-recursion",
-  "--secure",
-  "--active",
-  "--verbose",
-  "--quiet",
-  "--help",
-]);
-const VALUES = new Set([
-  "--parallel",
-  "--max-delete",
-  "--include",
-  "--exclude",
-  "--ca-file",
-  "--timeout",
-  "--retries",
-]);
-
-function parseCount(name: string, value: string, min: number): number {
-  const n = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min) {
-    throw new UsageError(
-      `Option ${name} needs a whole number of at least ${min}, got "${value}"`,
-    );
-  }
-  return n;
-}
-
-function parseCli(args: string[]): CliOptions | "help" {
-  const positional: string[] = [];
-  const values = new Map<string, string[]>();
-  const flags = new Set<string>();
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === "--") {
-      positional.push(...args.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith("--") || arg === "-") {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const name = eq < 0 ? arg : arg.slice(0, eq);
-    if (FLAGS.has(name)) {
-      if (eq >= 0) throw new UsageError(`Option ${name} takes no value`);
-      flags.add(name);
-    } else if (VALUES.has(name)) {
-      const value = eq >= 0 ? arg.slice(eq + 1) : args[++i];
-      if (value === undefined) {
-        throw new UsageError(`Option ${name} needs a value`);
-      }
-      values.set(name, [...(values.get(name) ?? []), value]);
-    } else {
-      throw new UsageError(`Unknown option "${name}"`);
-    }
-  }
-  if (flags.has("--help")) return "help";
+function readCli(args: string[]): CliOptions | "help" {
+  const { flags, positional } = parseCli(args, SPEC);
+  if (flags.help) return "help";
   if (positional.length !== 2) {
     throw new UsageError("Expected an ftp:// URL and a local directory");
   }
-  const one = (name: string) => values.get(name)?.at(-1);
   const [url, dir] = positional as [string, string];
   if (!/^ftps?:\/\//i.test(url)) {
     throw new UsageError(`Expected an ftp:// or ftps:// URL, got "${url}"`);
   }
-  if (flags.has("--verbose") && flags.has("--quiet")) {
-    throw new UsageError("Options --verbose and --quiet exclude each other");
+  if (flags.verbose && flags.quiet) {
+    throw new UsageError('Flags "--verbose" and "--quiet" exclude each other');
   }
-  const maxDelete = one("--max-delete");
-  if (maxDelete !== undefined && !flags.has("--delete")) {
-    throw new UsageError("Option --max-delete needs --delete");
+  if (flags["max-delete"] !== undefined && !flags.delete) {
+    throw new UsageError('Flag "--max-delete" needs "--delete"');
   }
   return {
     url,
     dir,
-    parallel: parseCount("--parallel", one("--parallel") ?? "4", 1),
-    delete: flags.has("--delete"),
-    maxDelete: maxDelete === undefined
-      ? Infinity
-      : parseCount("--max-delete", maxDelete, 0),
-    include: values.get("--include") ?? [],
-    exclude: values.get("--exclude") ?? [],
-    dryRun: flags.has("--dry-run"),
-    recursive: !flags.has("--no-recursion"),
-    secure: flags.has("--secure"),
-    caFile: one("--ca-file"),
-    active: flags.has("--active"),
-    timeout: parseCount("--timeout", one("--timeout") ?? "30000", 0),
-    retries: parseCount("--retries", one("--retries") ?? "3", 0),
-    verbose: flags.has("--verbose"),
-    quiet: flags.has("--quiet"),
+    parallel: flags.parallel ?? 4,
+    delete: flags.delete,
+    maxDelete: flags["max-delete"] ?? Infinity,
+    include: flags.include,
+    exclude: flags.exclude,
+    dryRun: flags["dry-run"],
+    recursive: !flags["no-recursion"],
+    secure: flags.secure,
+    caFile: flags["ca-file"],
+    active: flags.active,
+    timeout: flags.timeout ?? 30_000,
+    retries: flags.retries ?? 3,
+    verbose: flags.verbose,
+    quiet: flags.quiet,
   };
 }
 
@@ -367,7 +323,9 @@ class Reporter {
  *
  * @param args The arguments, without the script name.
  * @returns The exit code: 0 on success, 1 when something could not be
- * mirrored, 2 for a usage error.
+ * mirrored, 130 when interrupted.
+ * @throws {UsageError} For a usage mistake (`runMain` turns it into exit
+ * code 2).
  *
  * @example Usage
  * ```ts ignore
@@ -377,30 +335,21 @@ class Reporter {
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  let cli: CliOptions;
-  try {
-    const parsed = parseCli(args);
-    if (parsed === "help") {
-      console.log(USAGE);
-      return 0;
-    }
-    cli = parsed;
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(`error: ${err.message}\n\n${USAGE}`);
-    return 2;
+  const cli = readCli(args);
+  if (cli === "help") {
+    console.log(USAGE);
+    return 0;
   }
   let caCerts: string[] | undefined;
   if (cli.caFile !== undefined) {
     try {
       caCerts = [await Deno.readTextFile(cli.caFile)];
     } catch (err) {
-      console.error(
-        `error: Cannot read the CA file "${cli.caFile}": ${
+      throw new UsageError(
+        `Cannot read the CA file "${cli.caFile}": ${
           err instanceof Error ? err.message : String(err)
         }`,
       );
-      return 2;
     }
   }
   const reporter = new Reporter(cli, Deno.stdout.isTerminal());
@@ -447,4 +396,4 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) Deno.exit(await runMain(main, Deno.args));

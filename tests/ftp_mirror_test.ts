@@ -21,7 +21,13 @@ import {
 } from "../scripts/_ftp_fixture_server.ts";
 import { globToRegExp, PathFilter } from "../scripts/_mirror_glob.ts";
 import { partName } from "../scripts/_mirror_local.ts";
-import { assert, assertEquals, assertStringIncludes } from "./_assert.ts";
+import { UsageError } from "../scripts/_cli.ts";
+import {
+  assert,
+  assertEquals,
+  assertRejects,
+  assertStringIncludes,
+} from "./_assert.ts";
 
 const T1 = new Date("2024-02-03T04:05:06Z");
 const T2 = new Date("2024-05-06T07:08:09Z");
@@ -369,6 +375,16 @@ Deno.test("main() exits 1 when something could not be mirrored", async () => {
     const code = await main([`${server.url}/pub`, `${dir}/out`, "--quiet"]);
     assertEquals(code, 1);
   });
+});
+
+Deno.test("main() rejects usage mistakes with UsageError", async () => {
+  await assertRejects(() => main(["--bogus"]), UsageError);
+  await assertRejects(() => main(["http://h/", "dir"]), UsageError);
+  await assertRejects(
+    () => main(["ftp://h/", "dir", "--max-delete", "3"]),
+    UsageError,
+  );
+  await assertRejects(() => main(["ftp://h/"]), UsageError);
 });
 
 Deno.test("ftp_mirror.ts --help prints usage and a bad option exits 2", async () => {
