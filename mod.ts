@@ -67,3 +67,10 @@ export {
   parseMlsdLine,
   parseMlstReply,
 } from "./protocols/ftp_list.ts";
+export {
+  type DirectoryEntry,
+  type PluginFetchInit,
+  type ProtocolPlugin,
+  ProtocolRegistry,
+  SchemeConflictError,
+} from "./plugins/registry.ts";

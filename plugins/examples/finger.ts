@@ -1,0 +1,164 @@
+/**
+ * An example third-party plugin: Finger (RFC 1288) for `finger://` URLs,
+ * written against inetkit's public API only (`mod.ts`).
+ *
+ * - `finger://host/user` asks for `user`; `finger://host/` lists users;
+ *   `finger://host/W/user` (or `/%2FW%20user`) asks for the verbose form.
+ * - The query may not contain CR, LF or NUL (it would inject a second line);
+ *   `@` is refused too, so the server is never asked to forward the query
+ *   to another host (RFC 1288 §3.2.1).
+ * - The reply is capped (1 MiB by default) and every control character but
+ *   tab and newline is removed, so a hostile server cannot drive the
+ *   terminal that shows the output.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { ProtocolRegistry } from "../../mod.ts";
+ * import { fingerPlugin } from "./finger.ts";
+ *
+ * const registry = new ProtocolRegistry().register(fingerPlugin());
+ * console.log(await (await registry.fetch("finger://127.0.0.1:7979/alice")).text());
+ * ```
+ *
+ * @module
+ */
+
+import {
+  BufferedReader,
+  checkCommandArgument,
+  dial,
+  type PluginFetchInit,
+  ProtocolError,
+  type ProtocolPlugin,
+} from "../../mod.ts";
+
+// deno-lint-ignore no-control-regex
+const CONTROL_REGEXP = /[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]/g;
+
+/** Options for {@linkcode fingerPlugin}. */
+export interface FingerPluginOptions {
+  /**
+   * Largest reply accepted, in bytes.
+   *
+   * @default {1048576}
+   */
+  maxBytes?: number;
+}
+
+/**
+ * Removes control characters except tab and newline; CRLF becomes LF.
+ *
+ * @param text The raw reply.
+ * @returns Text safe to print on a terminal.
+ *
+ * @example Usage
+ * ```ts
+ * import { sanitizeFingerText } from "./finger.ts";
+ * import { assertEquals } from "../../tests/_assert.ts";
+ *
+ * assertEquals(sanitizeFingerText("ok\r\n\x1b[31mred\x07\n"), "ok\n[31mred\n");
+ * ```
+ */
+export function sanitizeFingerText(text: string): string {
+  return text.replace(/\r\n/g, "\n").replace(CONTROL_REGEXP, "");
+}
+
+/**
+ * Builds the Finger query line (without CRLF) for a URL path.
+ *
+ * @param pathname The URL's path, percent-encoded.
+ * @returns The query.
+ * @throws {TypeError} When the query holds CR, LF, NUL or `@`.
+ *
+ * @example Usage
+ * ```ts
+ * import { fingerQuery } from "./finger.ts";
+ * import { assertEquals } from "../../tests/_assert.ts";
+ *
+ * assertEquals(fingerQuery("/W/alice"), "/W alice");
+ * assertEquals(fingerQuery("/"), "");
+ * ```
+ */
+export function fingerQuery(pathname: string): string {
+  let path = decodeURIComponent(pathname).replace(/^\//, "");
+  let verbose = false;
+  if (/^\/?W(\/| |$)/.test(path)) {
+    verbose = true;
+    path = path.replace(/^\/?W\/?\s*/, "");
+  }
+  checkCommandArgument(path);
+  if (path.includes("@")) {
+    throw new TypeError(`Finger forwarding is refused: "${path}"`);
+  }
+  return verbose ? (path ? `/W ${path}` : "/W") : path;
+}
+
+/**
+ * Creates the Finger plugin.
+ *
+ * @param options The reply cap.
+ * @returns The plugin.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { defaultRegistry } from "../../mod.ts";
+ * import { fingerPlugin } from "./finger.ts";
+ *
+ * defaultRegistry().register(fingerPlugin());
+ * ```
+ */
+export function fingerPlugin(
+  options: FingerPluginOptions = {},
+): ProtocolPlugin {
+  const maxBytes = options.maxBytes ?? 1024 * 1024;
+  return {
+    name: "finger",
+    schemes: ["finger"],
+    defaultPorts: { finger: 79 },
+    async fetch(url: URL, init: PluginFetchInit = {}): Promise<Response> {
+      let query: string;
+      try {
+        query = fingerQuery(url.pathname);
+      } catch (err) {
+        return new Response(`${(err as Error).message}\n`, { status: 400 });
+      }
+      const conn = await dial({
+        hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+        port: Number(url.port || 79),
+        ...(init.timeout !== undefined ? { timeout: init.timeout } : {}),
+        ...(init.signal ? { signal: init.signal } : {}),
+      });
+      try {
+        const line = new TextEncoder().encode(query + "\r\n");
+        for (let off = 0; off < line.length;) {
+          off += await conn.write(line.subarray(off));
+        }
+        const reader = new BufferedReader(conn);
+        const parts: Uint8Array<ArrayBuffer>[] = [];
+        const buf = new Uint8Array(16384);
+        let total = 0;
+        while (true) {
+          const n = await reader.read(buf);
+          if (n === null) break;
+          total += n;
+          if (total > maxBytes) {
+            throw new ProtocolError(
+              `Finger reply exceeds the limit of ${maxBytes} bytes`,
+            );
+          }
+          parts.push(buf.slice(0, n));
+        }
+        const text = new TextDecoder().decode(
+          await new Blob(parts).arrayBuffer(),
+        );
+        return new Response(sanitizeFingerText(text), {
+          headers: { "content-type": "text/plain; charset=utf-8" },
+        });
+      } finally {
+        try {
+          conn.close();
+        } catch { /* closed */ }
+      }
+    },
+  };
+}
