@@ -64,6 +64,7 @@ export class LocalTree {
   readonly root: string;
   #dryRun: boolean;
   #known = new Map<string, Promise<string>>();
+  #names = new Map<string, Set<string>>();
 
   private constructor(root: string, dryRun: boolean) {
     this.root = root;
@@ -161,6 +162,30 @@ export class LocalTree {
       );
     }
     return real;
+  }
+
+  /**
+   * Describes the entry `name` of the directory whose real path is `dir`.
+   * The directory is read once and its names remembered, so a name that is
+   * not there costs no system call (the common case of a first run).
+   *
+   * @param dir A real directory path returned by {@linkcode LocalTree.dir}.
+   * @param name The entry name.
+   * @returns Its kind, size and time.
+   */
+  entry(dir: string, name: string): LocalStat {
+    let names = this.#names.get(dir);
+    if (!names) {
+      names = new Set();
+      try {
+        for (const entry of Deno.readDirSync(dir)) names.add(entry.name);
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      }
+      this.#names.set(dir, names);
+    }
+    if (!names.has(name)) return { kind: "missing", size: 0, mtime: null };
+    return this.lstat(`${dir === "/" ? "" : dir}/${name}`);
   }
 
   /**

@@ -536,7 +536,7 @@ export class MirrorRun {
         }
       });
     }
-    const local = this.#local.lstat(target);
+    const local = this.#local.entry(dir, name);
     if (local.kind !== "file" && local.kind !== "missing") {
       throw new LocalPathError(
         `Local path ${
@@ -591,14 +591,15 @@ export class MirrorRun {
       const offset = file.offset;
       if (firstOffset < 0) firstOffset = offset;
       let last = 0;
-      let got: number;
+      // The file holds `offset` bytes (truncated or resumed) plus what is written.
+      let got = offset;
       // Synchronous writes: a page-cache copy is cheaper than a thread-pool trip.
       const writer = {
         write: (p: Uint8Array) => Promise.resolve(file.file.writeSync(p)),
       };
       try {
         if (offset < size) {
-          await client.downloadTo(job.remote, writer, {
+          got += await client.downloadTo(job.remote, writer, {
             offset,
             size,
             ...(this.#options.signal ? { signal: this.#options.signal } : {}),
@@ -609,7 +610,6 @@ export class MirrorRun {
             },
           });
         }
-        got = file.file.statSync().size;
         if (got === size && modified) file.file.utimeSync(modified, modified);
       } finally {
         file.file.close();
