@@ -5,9 +5,8 @@
  * @module
  */
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+import { escapeHtml } from "../protocols/html_escape.ts";
+
 
 function formatSize(n: number): string {
   if (n < 1024) return `${n} B`;

@@ -87,10 +87,10 @@ Deno.test("serveDir() serves files, listings, index.html and HEAD", async (t) =>
       const html = await res.text();
       assertStringIncludes(
         html,
-        "&#60;script&#62;alert(1)&#60;\\script&#62;.txt",
+        "&lt;script&gt;alert(1)&lt;\\script&gt;.txt",
       );
       assertStringIncludes(html, 'href="a%22b%26c.txt"');
-      assertStringIncludes(html, "a&#34;b&#38;c.txt");
+      assertStringIncludes(html, "a&quot;b&amp;c.txt");
       assert(!html.includes("<script>"), "no raw script tag");
     });
   } finally {
