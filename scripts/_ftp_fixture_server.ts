@@ -77,6 +77,12 @@ export interface FtpFixtureFaults {
   finalReplyDelayMs?: number;
   /** Milliseconds to pause after each 64 KiB of RETR data. */
   dataChunkDelayMs?: number;
+  /**
+   * Under `PROT P`, drop each data connection before the TLS handshake and
+   * reply `522 SSL connection failed: session reuse required`, as vsftpd
+   * does with `require_ssl_reuse=YES` for a client that cannot resume.
+   */
+  refuseDataTls?: boolean;
 }
 
 /** Options for {@linkcode startFtpFixture}. */
@@ -115,6 +121,12 @@ export interface FtpFixtureOptions {
   port?: number;
   /** Faults to inject. */
   faults?: FtpFixtureFaults;
+  /**
+   * Certificate and key: the server then speaks implicit FTPS (TLS from the
+   * first byte, like port 990) and, after `PROT P`, TLS on passive data
+   * connections. Active mode is refused under `PROT P` (534).
+   */
+  tls?: { cert: string; key: string };
 }
 
 /** Counters the tests read. */
@@ -157,6 +169,7 @@ interface Session {
   pasv: Deno.Listener | undefined;
   active: { hostname: string; port: number } | undefined;
   commands: number;
+  protectData: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -194,10 +207,15 @@ export function startFtpFixture(
   let connections = 0;
   let drops = 0;
   let closing = false;
-  const listener = Deno.listen({
-    hostname: "127.0.0.1",
-    port: options.port ?? 0,
-  });
+  const tls = options.tls;
+  const listener: Deno.Listener = tls
+    ? Deno.listenTls({
+      hostname: "127.0.0.1",
+      port: options.port ?? 0,
+      cert: tls.cert,
+      key: tls.key,
+    })
+    : Deno.listen({ hostname: "127.0.0.1", port: options.port ?? 0 });
 
   function track(task: Promise<void>): void {
     tasks.add(task);
@@ -256,6 +274,21 @@ export function startFtpFixture(
   }
 
   async function openData(session: Session): Promise<Deno.Conn | undefined> {
+    const conn = await acceptData(session);
+    if (conn && session.protectData && faults.refuseDataTls) {
+      await reply(session, 150, "Opening data connection.");
+      closeQuietly(conn);
+      await reply(
+        session,
+        522,
+        "SSL connection failed: session reuse required",
+      );
+      return undefined;
+    }
+    return conn;
+  }
+
+  async function acceptData(session: Session): Promise<Deno.Conn | undefined> {
     if (session.pasv) {
       const pasv = session.pasv;
       session.pasv = undefined;
@@ -279,6 +312,10 @@ export function startFtpFixture(
       }
     }
     return undefined;
+  }
+
+  function refused(session: Session): boolean {
+    return session.protectData && !!faults.refuseDataTls;
   }
 
   function node(session: Session, arg: string): [string, FsNode | undefined] {
@@ -362,7 +399,9 @@ export function startFtpFixture(
   ): Promise<void> {
     const data = await openData(session);
     if (!data) {
-      await reply(session, 425, "Use PORT or PASV first.");
+      if (!refused(session)) {
+        await reply(session, 425, "Use PORT or PASV first.");
+      }
       return;
     }
     const isRetr = verb === "RETR";
@@ -392,7 +431,9 @@ export function startFtpFixture(
   async function receive(session: Session): Promise<Uint8Array | undefined> {
     const data = await openData(session);
     if (!data) {
-      await reply(session, 425, "Use PORT or PASV first.");
+      if (!refused(session)) {
+        await reply(session, 425, "Use PORT or PASV first.");
+      }
       return undefined;
     }
     await reply(session, 150, "Ok to send data.");
@@ -494,6 +535,17 @@ export function startFtpFixture(
         return reply(session, 215, "UNIX Type: L8");
       case "AUTH":
         return reply(session, 500, "Unknown command.");
+      case "PBSZ":
+        return tls
+          ? reply(session, 200, "PBSZ=0")
+          : reply(session, 503, "PBSZ without TLS.");
+      case "PROT":
+        if (!tls) return reply(session, 503, "PROT without TLS.");
+        if (arg !== "P" && arg !== "C") {
+          return reply(session, 504, "Unknown protection level.");
+        }
+        session.protectData = arg === "P";
+        return reply(session, 200, `Protection level set to ${arg}.`);
       case "OPTS":
         return reply(
           session,
@@ -532,7 +584,16 @@ export function startFtpFixture(
           return reply(session, 500, "Unknown command.");
         }
         if (session.pasv) closeQuietly(session.pasv);
-        const pasv = keep(Deno.listen({ hostname: "127.0.0.1", port: 0 }));
+        const pasv = keep(
+          tls && session.protectData && !faults.refuseDataTls
+            ? Deno.listenTls({
+              hostname: "127.0.0.1",
+              port: 0,
+              cert: tls.cert,
+              key: tls.key,
+            })
+            : Deno.listen({ hostname: "127.0.0.1", port: 0 }),
+        );
         session.pasv = pasv;
         const port = (pasv.addr as Deno.NetAddr).port;
         if (verb === "EPSV") {
@@ -551,6 +612,9 @@ export function startFtpFixture(
       }
       case "PORT":
       case "EPRT": {
+        if (session.protectData) {
+          return reply(session, 534, "Active mode is not offered with PROT P.");
+        }
         let hostname: string | undefined;
         let port = NaN;
         if (verb === "PORT") {
@@ -724,6 +788,7 @@ export function startFtpFixture(
       pasv: undefined,
       active: undefined,
       commands: 0,
+      protectData: false,
     };
     const reader = new BufferedReader(conn, { maxLineBytes: 8192 });
     try {

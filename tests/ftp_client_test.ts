@@ -13,6 +13,7 @@ import {
   type FtpClientOptions,
   FtpNotFoundError,
   FtpReplyError,
+  FtpSessionReuseError,
   parseFtpUrl,
 } from "../protocols/ftp.ts";
 import {
@@ -45,6 +46,7 @@ import {
   assertThrows,
 } from "./_assert.ts";
 import { streamBytes, streamText } from "./_mock_server.ts";
+import { testCerts } from "./_tls.ts";
 
 const BIG = 3 * 1024 * 1024 + 12345;
 /** Twelve 64 KiB chunks: with a 150 ms pause after each, longer than a 1 s timeout. */
@@ -629,6 +631,48 @@ Deno.test("FtpClient transfers in active mode", async () => {
     assertEquals(count(server.received, "PORT"), 3);
     assertEquals(count(server.received, "EPSV"), 0);
   }, { passive: false });
+});
+
+Deno.test("FtpClient speaks implicit FTPS with TLS data connections", async () => {
+  const certs = await testCerts();
+  await withClient(
+    { tls: { cert: certs.cert, key: certs.key } },
+    async (client, server) => {
+      assert(client.isSecure);
+      assertEquals(
+        await streamBytes(await client.download("/pub/big.bin")),
+        generatedBytes(BIG),
+      );
+      await client.upload("/tls.txt", "over TLS");
+      assertEquals(
+        await streamText(await client.download("/tls.txt")),
+        "over TLS",
+      );
+      assertEquals((await client.list("/pub")).entries.length, 4);
+      assert(server.received.includes("PROT P"));
+    },
+    { secure: "implicit", caCerts: [certs.caCert] },
+  );
+});
+
+Deno.test("FtpClient names require_ssl_reuse when TLS data connections are refused", async () => {
+  const certs = await testCerts();
+  await withClient(
+    {
+      tls: { cert: certs.cert, key: certs.key },
+      faults: { refuseDataTls: true },
+    },
+    async (client) => {
+      const err = await assertRejects(
+        () => client.list("/"),
+        FtpSessionReuseError,
+      );
+      assertEquals(err.code, 522);
+      assertStringIncludes(err.message, "require_ssl_reuse");
+      assertEquals(await client.pwd(), "/");
+    },
+    { secure: "implicit", caCerts: [certs.caCert] },
+  );
 });
 
 Deno.test("FtpClient.close() is safe to call twice and cuts an open download", async () => {
