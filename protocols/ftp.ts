@@ -85,7 +85,11 @@ export {
 } from "./_ftp_errors.ts";
 export type { FtpProgress } from "./_ftp_transfer.ts";
 export { type FtpUrlParts, parseFtpUrl } from "./_ftp_url.ts";
-export type { FtpEntry, FtpEntryType } from "./ftp_list.ts";
+export type { FtpEntry, FtpEntryType, FtpTimePrecision } from "./ftp_list.ts";
+// Referenced by the API above, re-exported so this entry point stands alone.
+export { ReplyError } from "./errors.ts";
+export type { Reply } from "./reply.ts";
+export type { DebugDirection, DebugSink } from "./text_proto.ts";
 
 /** Options for {@linkcode FtpClient.connect}. */
 export interface FtpClientOptions {
