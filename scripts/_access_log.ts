@@ -1,8 +1,11 @@
 /**
  * Access-log lines in Common Log Format, as the seed's servers print them
- * (`localhost - - [13/Jan/1999:22:08:31 +0000] "GET /pics/x.gif HTTP/1.1" 200 -`),
- * with the request's duration appended. Fields that come from the client are
- * escaped so that a hostile request cannot forge extra log lines.
+ * (`localhost - - [13/Jan/1999:22:08:31 +0100] "GET /pics/x.gif HTTP/1.1" 200 -`),
+ * with the request's duration appended (` 12.3ms`), and
+ * {@linkcode withAccessLog}, which wraps a `Deno.serve` handler to log one
+ * line per request once its body has been sent and to answer 500 when the
+ * handler throws. Fields that come from the client are escaped so that a
+ * hostile request cannot forge extra log lines.
  *
  * @module
  */
@@ -71,10 +74,22 @@ export function escapeLogField(value: string): string {
   });
 }
 
+/** Options for {@linkcode formatClfTime} and {@linkcode formatAccessLog}. */
+export interface ClfTimeOptions {
+  /**
+   * Print UTC (`+0000`) instead of the local time and its offset.
+   *
+   * @default {false}
+   */
+  utc?: boolean;
+}
+
 /**
- * Formats a date as CLF does: `10/Oct/2000:13:55:36 +0000` (UTC).
+ * Formats a date as CLF does: `10/Oct/2000:13:55:36 -0700`, in local time
+ * with its UTC offset unless `utc` is set.
  *
  * @param date The time.
+ * @param options Local time or UTC.
  * @returns The formatted time, without brackets.
  *
  * @example Usage
@@ -82,21 +97,33 @@ export function escapeLogField(value: string): string {
  * import { formatClfTime } from "./_access_log.ts";
  * import { assertEquals } from "../tests/_assert.ts";
  *
- * assertEquals(formatClfTime(new Date(Date.UTC(1999, 0, 13, 22, 8, 31))), "13/Jan/1999:22:08:31 +0000");
+ * const time = new Date(Date.UTC(1999, 0, 13, 22, 8, 31));
+ * assertEquals(formatClfTime(time, { utc: true }), "13/Jan/1999:22:08:31 +0000");
  * ```
  */
-export function formatClfTime(date: Date): string {
-  return `${pad(date.getUTCDate())}/${
-    MONTHS[date.getUTCMonth()]
-  }/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${
-    pad(date.getUTCMinutes())
-  }:${pad(date.getUTCSeconds())} +0000`;
+export function formatClfTime(
+  date: Date,
+  options: ClfTimeOptions = {},
+): string {
+  const offsetMinutes = options.utc ? 0 : -date.getTimezoneOffset();
+  const local = new Date(date.getTime() + offsetMinutes * 60_000);
+  const sign = offsetMinutes < 0 ? "-" : "+";
+  const abs = Math.abs(offsetMinutes);
+  return `${pad(local.getUTCDate())}/${
+    MONTHS[local.getUTCMonth()]
+  }/${local.getUTCFullYear()}:${pad(local.getUTCHours())}:${
+    pad(local.getUTCMinutes())
+  }:${pad(local.getUTCSeconds())} ${sign}${pad(Math.floor(abs / 60))}${
+    pad(abs % 60)
+  }`;
 }
 
 /**
- * Builds one access-log line.
+ * Builds one access-log line: `host - user [time] "request" status bytes`,
+ * plus ` <duration>ms` when known. Bytes print as `-` when unknown or 0.
  *
  * @param entry The request.
+ * @param options Local time or UTC.
  * @returns The line, without a newline.
  *
  * @example Usage
@@ -111,11 +138,14 @@ export function formatClfTime(date: Date): string {
  *   target: "/pics/x.gif",
  *   status: 200,
  *   durationMs: 1.5,
- * });
+ * }, { utc: true });
  * assertEquals(line, '127.0.0.1 - - [13/Jan/1999:22:08:31 +0000] "GET /pics/x.gif HTTP/1.1" 200 - 1.5ms');
  * ```
  */
-export function formatAccessLog(entry: AccessLogEntry): string {
+export function formatAccessLog(
+  entry: AccessLogEntry,
+  options: ClfTimeOptions = {},
+): string {
   const user = entry.user ? escapeLogField(entry.user) : "-";
   const request = `${escapeLogField(entry.method)} ${
     escapeLogField(entry.target)
@@ -125,6 +155,129 @@ export function formatAccessLog(entry: AccessLogEntry): string {
     ? ""
     : ` ${entry.durationMs.toFixed(1)}ms`;
   return `${escapeLogField(entry.host)} - ${user} [${
-    formatClfTime(entry.time)
+    formatClfTime(entry.time, options)
   }] "${request}" ${entry.status} ${bytes}${duration}`;
+}
+
+/** A `Deno.serve` handler. */
+export type ServeHandler = (
+  req: Request,
+  info: Deno.ServeHandlerInfo,
+) => Response | Promise<Response>;
+
+/** Options for {@linkcode withAccessLog}. */
+export interface AccessLogOptions extends ClfTimeOptions {
+  /** Receives each access-log line; when omitted nothing is logged. */
+  log?: (line: string) => void;
+  /**
+   * Receives what the handler threw (the client gets a plain 500) or what
+   * failed while the body was being sent.
+   */
+  onError?: (error: unknown, req: Request) => void;
+}
+
+function remoteHost(info: Deno.ServeHandlerInfo): string {
+  const addr: Deno.Addr = info.remoteAddr;
+  return "hostname" in addr ? addr.hostname : "-";
+}
+
+/** Passes a body through, counting bytes, and reports once when it ends. */
+function countedBody(
+  body: ReadableStream<Uint8Array>,
+  done: (bytes: number, error?: unknown) => void,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let bytes = 0;
+  let finished = false;
+  function finish(error?: unknown): void {
+    if (finished) return;
+    finished = true;
+    done(bytes, error);
+  }
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await reader.read();
+        if (done) {
+          controller.close();
+          finish();
+          return;
+        }
+        bytes += value.byteLength;
+        controller.enqueue(value);
+      } catch (err) {
+        controller.error(err);
+        finish(err);
+      }
+    },
+    async cancel(reason) {
+      finish();
+      await reader.cancel(reason);
+    },
+  });
+}
+
+/**
+ * Wraps a `Deno.serve` handler so that each request gets one access-log line
+ * (written when the response body has been sent, cancelled or failed, with
+ * the bytes actually sent and the total duration), and so that a throwing
+ * handler answers `500 Internal Server Error` instead of dropping the
+ * connection. Responses without a body and `101 Switching Protocols` (a
+ * WebSocket upgrade) pass through untouched and are logged at once.
+ *
+ * @param handler The handler.
+ * @param options Where lines and errors go.
+ * @returns The wrapped handler.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { withAccessLog } from "./_access_log.ts";
+ *
+ * Deno.serve(withAccessLog(() => new Response("hi"), { log: console.log }));
+ * ```
+ */
+export function withAccessLog(
+  handler: ServeHandler,
+  options: AccessLogOptions = {},
+): (req: Request, info: Deno.ServeHandlerInfo) => Promise<Response> {
+  const { log, onError } = options;
+  return async (req, info) => {
+    const time = new Date();
+    const started = performance.now();
+    let res: Response;
+    try {
+      res = await handler(req, info);
+    } catch (err) {
+      onError?.(err, req);
+      res = new Response("Internal Server Error\n", {
+        status: 500,
+        headers: { "content-type": "text/plain; charset=utf-8" },
+      });
+    }
+    if (!log) return res;
+    const url = new URL(req.url);
+    const write = (bytes: number) =>
+      log(formatAccessLog({
+        host: remoteHost(info),
+        time,
+        method: req.method,
+        target: url.pathname + url.search,
+        status: res.status,
+        bytes,
+        durationMs: performance.now() - started,
+      }, options));
+    if (res.body === null || res.status === 101 || req.method === "HEAD") {
+      write(0);
+      return res;
+    }
+    const body = countedBody(res.body, (bytes, error) => {
+      if (error !== undefined) onError?.(error, req);
+      write(bytes);
+    });
+    return new Response(body, {
+      status: res.status,
+      statusText: res.statusText,
+      headers: res.headers,
+    });
+  };
 }
