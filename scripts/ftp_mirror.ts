@@ -291,7 +291,7 @@ class Reporter {
   #draw(progress: MirrorProgress): void {
     let columns = 80;
     try {
-      columns = Deno.consoleSize().columns;
+      columns = Deno.consoleSize().columns || 80;
     } catch {
       // Not a console after all.
     }
