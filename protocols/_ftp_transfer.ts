@@ -361,9 +361,15 @@ export async function uploadBody(
   let transferred = 0;
   const onAbort = () => transfer.data.close(signal?.reason);
   signal?.addEventListener("abort", onAbort, { once: true });
+  let dataFailed = false;
   const send = async (chunk: Uint8Array) => {
     if (chunk.byteLength === 0) return;
-    await transfer.data.writeAll(chunk);
+    try {
+      await transfer.data.writeAll(chunk);
+    } catch (err) {
+      dataFailed = true;
+      throw err;
+    }
     transferred += chunk.byteLength;
     transfer.count(chunk.byteLength);
     onProgress?.({ transferred, offset: options.offset, total: options.total });
@@ -381,10 +387,15 @@ export async function uploadBody(
     }
     const conn = transfer.data.conn;
     if ("handshake" in conn) {
-      await transfer.data.guard(
-        "close the TLS data connection",
-        () => conn.closeWrite(),
-      );
+      try {
+        await transfer.data.guard(
+          "close the TLS data connection",
+          () => conn.closeWrite(),
+        );
+      } catch (err) {
+        dataFailed = true;
+        throw err;
+      }
     }
   } catch (err) {
     signal?.removeEventListener("abort", onAbort);
@@ -392,7 +403,11 @@ export async function uploadBody(
       await transfer.abort();
       throw signal.reason;
     }
-    await transfer.fail(err);
+    if (dataFailed) await transfer.fail(err);
+    // The body failed: end the transfer (the server may keep what it got,
+    // which a later upload can resume) and report the body's error.
+    await transfer.abort();
+    throw err;
   }
   signal?.removeEventListener("abort", onAbort);
   await transfer.finish();

@@ -409,6 +409,19 @@ Deno.test("FtpClient.upload() stores, appends and resumes", async (t) => {
       assertEquals(text("/up.txt"), "hello WORLD");
       assert(server.received.includes("REST 6"));
     });
+    await t.step("a failing body rejects with its own error", async () => {
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          controller.error(new RangeError("source broke"));
+        },
+      });
+      await assertRejects(
+        () => client.upload("/broken.txt", body),
+        RangeError,
+        "source broke",
+      );
+      assertEquals(await client.pwd(), "/");
+    });
     await t.step("an upload to a missing directory is refused", async () => {
       const err = await assertRejects(
         () => client.upload("/no/dir/x.txt", "x"),
