@@ -1,0 +1,215 @@
+/**
+ * The scan behind `news_viewer.ts`: find the articles of a group whose
+ * decoded Subject matches, keeping only the matches in memory.
+ *
+ * Two ways, both streamed and flat in memory whatever the group's size:
+ *
+ * - `"hdr"`: `HDR Subject` over the range (a fifth of the bytes of OVER),
+ *   then the overview entries of the hits only, pipelined, with close hits
+ *   fetched as one small range;
+ * - `"over"`: the overview of the whole range, in pipelined chunks.
+ *
+ * `"auto"` takes `"hdr"` when the server lists HDR in its capabilities and
+ * falls back to `"over"` when HDR fails.
+ *
+ * @module
+ */
+
+import {
+  type NntpClient,
+  type NntpGroup,
+  type NntpRange,
+  NntpReplyError,
+} from "../protocols/nntp.ts";
+import type { OverviewEntry } from "../protocols/nntp_overview.ts";
+import { decodeHeader } from "../protocols/mime_header.ts";
+
+/** How the group is scanned. */
+export type ScanStrategy = "auto" | "over" | "hdr";
+
+/** Progress of a scan, as reported to {@linkcode ScanOptions.onProgress}. */
+export interface ScanProgress {
+  /** Articles whose subject has been checked. */
+  scanned: number;
+  /** Articles in the scanned range (an estimate from GROUP). */
+  total: number;
+  /** Matches so far. */
+  matches: number;
+}
+
+/** Options for {@linkcode scanGroup}. */
+export interface ScanOptions {
+  /** Tells whether a decoded subject matches. */
+  match: (subject: string) => boolean;
+  /** Only the newest `limit` articles. */
+  limit?: number;
+  /**
+   * How to scan.
+   *
+   * @default {"auto"}
+   */
+  strategy?: ScanStrategy;
+  /**
+   * Articles per command.
+   *
+   * @default {10000}
+   */
+  chunkSize?: number;
+  /** Called every few thousand articles. */
+  onProgress?: (progress: ScanProgress) => void;
+}
+
+/** What {@linkcode scanGroup} found. */
+export interface ScanResult {
+  /** Overview entries of the matching articles, in article order. */
+  entries: OverviewEntry[];
+  /** Articles checked. */
+  scanned: number;
+  /** The way actually used. */
+  strategy: "over" | "hdr";
+}
+
+const PROGRESS_EVERY = 5000;
+const MAX_GAP = 8;
+
+/**
+ * Decodes a raw Subject, skipping the decoder when there is no encoded word.
+ *
+ * @param raw The raw header value.
+ * @returns The decoded text.
+ */
+export function decodeSubject(raw: string): string {
+  return raw.includes("=?") ? decodeHeader(raw) : raw;
+}
+
+/**
+ * The range to scan: the whole group or its newest `limit` articles;
+ * `null` for an empty group.
+ *
+ * @param group The selected group.
+ * @param limit The newest articles only.
+ * @returns The range, or `null`.
+ */
+export function scanRange(group: NntpGroup, limit?: number): NntpRange | null {
+  if (group.count === 0 || group.high < group.low) return null;
+  const start = limit === undefined
+    ? group.low
+    : Math.max(group.low, group.high - limit + 1);
+  return { start, end: group.high };
+}
+
+/**
+ * Groups sorted article numbers into single numbers and small ranges (hits
+ * less than {@linkcode MAX_GAP} apart share one OVER).
+ *
+ * @param numbers Ascending article numbers.
+ * @returns Numbers and ranges, in order.
+ */
+export function* coalesce(
+  numbers: readonly number[],
+): Generator<number | NntpRange> {
+  let i = 0;
+  while (i < numbers.length) {
+    const start = numbers[i]!;
+    let end = start;
+    while (i + 1 < numbers.length && numbers[i + 1]! - end <= MAX_GAP) {
+      end = numbers[++i]!;
+    }
+    yield end === start ? start : { start, end };
+    i++;
+  }
+}
+
+/**
+ * Scans the selected group for matching subjects.
+ *
+ * @param client A connected client.
+ * @param group The group, as `client.group()` returned it.
+ * @param options The matcher, the range limit, the strategy and a progress callback.
+ * @returns The matching overview entries.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const group = await client.group("local.big");
+ * const { entries } = await scanGroup(client, group, {
+ *   match: (s) => s.toLowerCase().includes("deno"),
+ * });
+ * ```
+ */
+export async function scanGroup(
+  client: NntpClient,
+  group: NntpGroup,
+  options: ScanOptions,
+): Promise<ScanResult> {
+  const range = scanRange(group, options.limit);
+  const strategy = options.strategy ?? "auto";
+  if (range === null) {
+    return { entries: [], scanned: 0, strategy: "over" };
+  }
+  const useHdr = strategy === "hdr" ||
+    (strategy === "auto" && client.capabilities.has("HDR"));
+  if (useHdr) {
+    try {
+      return await scanWithHdr(client, range, options);
+    } catch (err) {
+      const unsupported = err instanceof NntpReplyError &&
+        (err.kind === "unknown-command" ||
+          err.kind === "feature-unsupported" ||
+          err.kind === "syntax-error");
+      if (strategy === "hdr" || !unsupported) throw err;
+    }
+  }
+  return await scanWithOver(client, range, options);
+}
+
+async function scanWithHdr(
+  client: NntpClient,
+  range: NntpRange,
+  options: ScanOptions,
+): Promise<ScanResult> {
+  const total = range.end! - range.start + 1;
+  const hits: number[] = [];
+  let scanned = 0;
+  const match = options.match;
+  const chunk = options.chunkSize === undefined
+    ? {}
+    : { chunkSize: options.chunkSize };
+  for await (const { number, value } of client.hdr("Subject", range, chunk)) {
+    scanned++;
+    if (match(decodeSubject(value))) hits.push(number);
+    if (scanned % PROGRESS_EVERY === 0) {
+      options.onProgress?.({ scanned, total, matches: hits.length });
+    }
+  }
+  options.onProgress?.({ scanned, total, matches: hits.length });
+  hits.sort((a, b) => a - b);
+  const wanted = new Set(hits);
+  const entries: OverviewEntry[] = [];
+  for await (const entry of client.overEach(coalesce(hits))) {
+    if (wanted.delete(entry.number)) entries.push(entry);
+  }
+  return { entries, scanned, strategy: "hdr" };
+}
+
+async function scanWithOver(
+  client: NntpClient,
+  range: NntpRange,
+  options: ScanOptions,
+): Promise<ScanResult> {
+  const total = range.end! - range.start + 1;
+  const entries: OverviewEntry[] = [];
+  let scanned = 0;
+  const match = options.match;
+  const chunk = options.chunkSize === undefined
+    ? {}
+    : { chunkSize: options.chunkSize };
+  for await (const entry of client.over(range, chunk)) {
+    scanned++;
+    if (match(decodeSubject(entry.subject))) entries.push(entry);
+    if (scanned % PROGRESS_EVERY === 0) {
+      options.onProgress?.({ scanned, total, matches: entries.length });
+    }
+  }
+  options.onProgress?.({ scanned, total, matches: entries.length });
+  return { entries, scanned, strategy: "over" };
+}
