@@ -74,3 +74,20 @@ export {
   ProtocolRegistry,
   SchemeConflictError,
 } from "./plugins/registry.ts";
+export {
+  FTP_CODE,
+  FtpAuthError,
+  FtpClient,
+  type FtpClientOptions,
+  type FtpCode,
+  type FtpDownloadOptions,
+  type FtpListing,
+  FtpNotFoundError,
+  type FtpProgress,
+  FtpReplyError,
+  FtpSessionReuseError,
+  type FtpUploadOptions,
+  type FtpUrlParts,
+  type FtpWriter,
+  parseFtpUrl,
+} from "./protocols/ftp.ts";
