@@ -181,37 +181,31 @@ function remoteHost(info: Deno.ServeHandlerInfo): string {
   return "hostname" in addr ? addr.hostname : "-";
 }
 
-/** Passes a body through, counting bytes, and reports once when it ends. */
+/** Passes a body through, reporting each chunk's size and, once, its end. */
 function countedBody(
   body: ReadableStream<Uint8Array>,
-  done: (bytes: number, error?: unknown) => void,
+  onChunk: (bytes: number) => void,
+  onEnd: (error?: unknown) => void,
 ): ReadableStream<Uint8Array> {
   const reader = body.getReader();
-  let bytes = 0;
-  let finished = false;
-  function finish(error?: unknown): void {
-    if (finished) return;
-    finished = true;
-    done(bytes, error);
-  }
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
         const { value, done } = await reader.read();
         if (done) {
           controller.close();
-          finish();
+          onEnd();
           return;
         }
-        bytes += value.byteLength;
+        onChunk(value.byteLength);
         controller.enqueue(value);
       } catch (err) {
         controller.error(err);
-        finish(err);
+        onEnd(err);
       }
     },
     async cancel(reason) {
-      finish();
+      onEnd();
       await reader.cancel(reason);
     },
   });
@@ -219,8 +213,9 @@ function countedBody(
 
 /**
  * Wraps a `Deno.serve` handler so that each request gets one access-log line
- * (written when the response body has been sent, cancelled or failed, with
- * the bytes actually sent and the total duration), and so that a throwing
+ * (written when the response body has been sent, cancelled or failed, or
+ * when `info.completed` settles, with the bytes actually sent and the total
+ * duration), and so that a throwing
  * handler answers `500 Internal Server Error` instead of dropping the
  * connection. Responses without a body and `101 Switching Protocols` (a
  * WebSocket upgrade) pass through untouched and are logged at once.
@@ -270,10 +265,18 @@ export function withAccessLog(
       write(0);
       return res;
     }
-    const body = countedBody(res.body, (bytes, error) => {
+    let sent = 0;
+    let logged = false;
+    const finish = (error?: unknown) => {
+      if (logged) return;
+      logged = true;
       if (error !== undefined) onError?.(error, req);
-      write(bytes);
-    });
+      write(sent);
+    };
+    const body = countedBody(res.body, (n) => sent += n, finish);
+    // The server may stop pulling once Content-Length bytes are out; its
+    // completion (or the client going away) ends the entry too.
+    info.completed?.then(() => finish(), () => finish());
     return new Response(body, {
       status: res.status,
       statusText: res.statusText,

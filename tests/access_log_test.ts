@@ -8,10 +8,14 @@ import { assertEquals, assertMatch, assertRejects } from "./_assert.ts";
 
 const TIME = new Date(Date.UTC(2000, 9, 10, 20, 55, 36));
 
-function info(hostname = "127.0.0.1"): Deno.ServeHandlerInfo {
+/** Handler info whose `completed` never settles unless resolved by hand. */
+function info(
+  hostname = "127.0.0.1",
+  completed: Promise<void> = new Promise(() => {}),
+): Deno.ServeHandlerInfo {
   return {
     remoteAddr: { transport: "tcp", hostname, port: 40000 },
-    completed: Promise.resolve(),
+    completed,
   };
 }
 
@@ -177,6 +181,33 @@ Deno.test("withAccessLog() logs after the body, with the bytes sent", async (t) 
     assertEquals((errors[0] as Error).message, "Read failed");
     assertMatch(lines[0]!, /" 200 3 /);
   });
+  await t.step(
+    "completion ends the entry even if the body is not drained",
+    async () => {
+      const lines: string[] = [];
+      const handler = withAccessLog(
+        () => new Response("abc", { headers: { "content-length": "3" } }),
+        { log: (l) => lines.push(l) },
+      );
+      const { promise, resolve } = Promise.withResolvers<void>();
+      const res = await handler(
+        new Request("http://127.0.0.1/c"),
+        info(
+          "127.0.0.1",
+          promise,
+        ),
+      );
+      const reader = res.body!.getReader();
+      assertEquals((await reader.read()).value?.length, 3);
+      assertEquals(lines.length, 0);
+      resolve();
+      await promise;
+      assertEquals(lines.length, 1);
+      assertMatch(lines[0]!, /" 200 3 /);
+      await reader.cancel();
+      assertEquals(lines.length, 1, "logged once");
+    },
+  );
   await t.step("without a log sink errors still become 500", async () => {
     const handler = withAccessLog(() => Promise.reject(new Error("x")));
     const res = await handler(new Request("http://127.0.0.1/"), info());
