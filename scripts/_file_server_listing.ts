@@ -1,12 +1,52 @@
 /**
  * The HTML directory listing of the file server: every name escaped for HTML
- * and percent-encoded in links.
+ * and percent-encoded in links, directories first, then by name, with sizes,
+ * modification times (UTC) and a parent link.
  *
  * @module
  */
 
 import { escapeHtml } from "../protocols/html_escape.ts";
 
+const SEPARATOR = Deno.build.os === "windows" ? "\\" : "/";
+
+/** Options for {@linkcode renderDirectory}. */
+export interface RenderDirectoryOptions {
+  /**
+   * The served root, resolved with `Deno.realPath`: symbolic links that
+   * resolve outside it are left out of the listing.
+   */
+  root: string;
+  /**
+   * List names starting with a dot.
+   *
+   * @default {true}
+   */
+  dotfiles?: boolean;
+}
+
+/** Stat for a listed entry; `null` for links outside the root. */
+async function entryInfo(
+  path: string,
+  entry: Deno.DirEntry,
+  root: string,
+): Promise<Deno.FileInfo | "dangling" | null> {
+  if (entry.isSymlink) {
+    let real: string;
+    try {
+      real = await Deno.realPath(path);
+    } catch {
+      return "dangling";
+    }
+    const prefix = root.endsWith(SEPARATOR) ? root : root + SEPARATOR;
+    if (real !== root && !real.startsWith(prefix)) return null;
+  }
+  try {
+    return await Deno.stat(path);
+  } catch {
+    return "dangling";
+  }
+}
 
 function formatSize(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -25,17 +65,22 @@ function formatSize(n: number): string {
  *
  * @param dir The directory on disk.
  * @param urlPath The request path, used for the title and the parent link.
+ * @param options The resolved root and the dotfile policy.
  * @returns The HTML page.
  *
  * @example Usage
  * ```ts ignore
- * const html = await renderDirectory("/srv/www", "/docs/");
+ * import { renderDirectory } from "./_file_server_listing.ts";
+ *
+ * const html = await renderDirectory("/srv/www/docs", "/docs/", { root: "/srv/www" });
  * ```
  */
 export async function renderDirectory(
   dir: string,
   urlPath: string,
+  options: RenderDirectoryOptions,
 ): Promise<string> {
+  const dotfiles = options.dotfiles ?? true;
   const rows: {
     name: string;
     isDir: boolean;
@@ -43,21 +88,25 @@ export async function renderDirectory(
     mtime: Date | null;
   }[] = [];
   for await (const entry of Deno.readDir(dir)) {
-    let info: Deno.FileInfo | null = null;
-    try {
-      info = await Deno.stat(`${dir}/${entry.name}`);
-    } catch {
-      // Dangling link: list it without details.
-    }
+    if (!dotfiles && entry.name.startsWith(".")) continue;
+    const info = await entryInfo(
+      `${dir}${SEPARATOR}${entry.name}`,
+      entry,
+      options.root,
+    );
+    if (info === null) continue;
+    // A dangling link is listed without details.
+    const known = info === "dangling" ? null : info;
     rows.push({
       name: entry.name,
-      isDir: info?.isDirectory ?? false,
-      size: info?.size ?? 0,
-      mtime: info?.mtime ?? null,
+      isDir: known?.isDirectory ?? false,
+      size: known?.size ?? 0,
+      mtime: known?.mtime ?? null,
     });
   }
   rows.sort((a, b) =>
-    Number(b.isDir) - Number(a.isDir) || (a.name < b.name ? -1 : 1)
+    Number(b.isDir) - Number(a.isDir) ||
+    (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
   );
   let title = urlPath;
   try {
