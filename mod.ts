@@ -91,3 +91,54 @@ export {
   type FtpWriter,
   parseFtpUrl,
 } from "./protocols/ftp.ts";
+export {
+  ArticleHeaders,
+  checkMessageId,
+  type NntpActiveGroup,
+  type NntpArticle,
+  type NntpArticleBody,
+  type NntpArticleHead,
+  type NntpArticlePointer,
+  type NntpArticleTarget,
+  type NntpBodyOptions,
+  type NntpCapabilities,
+  NntpClient,
+  type NntpClientOptions,
+  type NntpErrorKind,
+  type NntpGroup,
+  type NntpGroupDescription,
+  type NntpHeaderField,
+  type NntpHeaderValue,
+  type NntpPipelineOptions,
+  type NntpPostArticle,
+  type NntpPostResult,
+  type NntpRange,
+  NntpReplyError,
+  type NntpScanOptions,
+  type NntpScanTarget,
+  type OverviewEntry,
+  type OverviewField,
+  type OverviewFormat,
+} from "./protocols/nntp.ts";
+export {
+  DEFAULT_OVERVIEW_FORMAT,
+  parseOverviewFormat,
+  parseOverviewLine,
+} from "./protocols/nntp_overview.ts";
+export { decodeHeader, unfoldHeader } from "./protocols/mime_header.ts";
+export {
+  baseSubject,
+  threadArticles,
+  type ThreadInput,
+  type ThreadNode,
+  type ThreadOptions,
+} from "./protocols/news_thread.ts";
+export {
+  type NewsArticleUrl,
+  type NewsGroupUrl,
+  newsUrl,
+  type NewsUrlRange,
+  type ParsedNewsUrl,
+  parseNewsUrl,
+} from "./protocols/news_url.ts";
+export { escapeHtml } from "./protocols/html_escape.ts";
