@@ -32,7 +32,15 @@ const CHARSET_ALIASES: Readonly<Record<string, string>> = {
   "ansi_x3.4-1968": "us-ascii",
 };
 
-const decoders = new Map<string, TextDecoder | null>();
+/** A charset label as written in a word, resolved. */
+interface Charset {
+  /** Lowercased, without language suffix, aliases applied. */
+  name: string;
+  decoder: TextDecoder;
+}
+
+/** Resolved labels, keyed as written (`null`: unknown charset). */
+const charsets = new Map<string, Charset | null>();
 const utf8Strict = new TextDecoder("utf-8", { fatal: true });
 const windows1252 = new TextDecoder("windows-1252");
 
@@ -109,15 +117,13 @@ export function decodeHeader(value: string | Uint8Array): string {
   return decodeEncodedWords(unfoldHeader(text));
 }
 
+function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return false;
+  return true;
+}
+
 function bytesToText(bytes: Uint8Array): string {
-  let ascii = true;
-  for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i]! >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  if (ascii) return windows1252.decode(bytes);
+  if (isAscii(bytes)) return windows1252.decode(bytes);
   try {
     return utf8Strict.decode(bytes);
   } catch {
@@ -127,8 +133,7 @@ function bytesToText(bytes: Uint8Array): string {
 
 /** Words waiting to be decoded together: adjacent, same charset. */
 interface Pending {
-  charset: string;
-  decoder: TextDecoder;
+  charset: Charset;
   chunks: Uint8Array[];
 }
 
@@ -139,29 +144,28 @@ function decodeEncodedWords(text: string): string {
   let last = 0;
   let pending: Pending | undefined;
   for (let m; (m = re.exec(text)) !== null;) {
-    const charset = normalizeCharset(m[1]!);
-    const decoder = decoderFor(charset);
-    const bytes = decoder === undefined
+    const resolved = resolveCharset(m[1]!);
+    const bytes = resolved === null
       ? undefined
       : m[2] === "B" || m[2] === "b"
       ? decodeBase64(m[3]!)
       : decodeQ(m[3]!);
-    if (decoder === undefined || bytes === undefined) {
+    if (resolved === null || bytes === undefined) {
       // Kept raw: it stays in the text between decoded words.
       continue;
     }
     const between = text.slice(last, m.index);
     if (pending !== undefined && isWhitespace(between)) {
-      if (pending.charset === charset) {
+      if (pending.charset.name === resolved.name) {
         pending.chunks.push(bytes);
       } else {
         out += flush(pending);
-        pending = { charset, decoder, chunks: [bytes] };
+        pending = { charset: resolved, chunks: [bytes] };
       }
     } else {
       if (pending !== undefined) out += flush(pending);
       out += between;
-      pending = { charset, decoder, chunks: [bytes] };
+      pending = { charset: resolved, chunks: [bytes] };
     }
     last = m.index + m[0].length;
   }
@@ -184,14 +188,22 @@ function flush(pending: Pending): string {
       offset += chunk.length;
     }
   }
-  if (pending.charset === "utf-8") {
+  if (bytes.length <= 256 && isAscii(bytes)) {
+    // ASCII reads the same in every charset this accepts but UTF-16 and
+    // the ISO-2022 family, whose escapes and pairs need the decoder.
+    const c = pending.charset.name;
+    if (!c.startsWith("utf-16") && !c.startsWith("iso-2022")) {
+      return String.fromCharCode.apply(null, bytes as unknown as number[]);
+    }
+  }
+  if (pending.charset.name === "utf-8") {
     try {
       return utf8Strict.decode(bytes);
     } catch {
       return windows1252.decode(bytes);
     }
   }
-  return pending.decoder.decode(bytes);
+  return pending.charset.decoder.decode(bytes);
 }
 
 function isWhitespace(s: string): boolean {
@@ -202,20 +214,18 @@ function isWhitespace(s: string): boolean {
   return true;
 }
 
-function normalizeCharset(raw: string): string {
-  const star = raw.indexOf("*");
-  const name = (star === -1 ? raw : raw.slice(0, star)).toLowerCase();
-  return CHARSET_ALIASES[name] ?? name;
-}
-
-function decoderFor(charset: string): TextDecoder | undefined {
-  let decoder = decoders.get(charset);
-  if (decoder === undefined) {
-    decoder = makeDecoder(charset) ?? makeDecoder(charset.replace(/_/g, "-"));
+function resolveCharset(raw: string): Charset | null {
+  let resolved = charsets.get(raw);
+  if (resolved === undefined) {
+    const star = raw.indexOf("*");
+    const lower = (star === -1 ? raw : raw.slice(0, star)).toLowerCase();
+    const name = CHARSET_ALIASES[lower] ?? lower;
+    const decoder = makeDecoder(name) ?? makeDecoder(name.replace(/_/g, "-"));
+    resolved = decoder === null ? null : { name, decoder };
     // Bounded: a hostile group could name many charsets.
-    if (decoders.size < 256) decoders.set(charset, decoder);
+    if (charsets.size < 256) charsets.set(raw, resolved);
   }
-  return decoder ?? undefined;
+  return resolved;
 }
 
 function makeDecoder(label: string): TextDecoder | null {
