@@ -10,7 +10,11 @@
  * @module
  */
 
-import { ConnectionClosedError, LineTooLongError } from "./errors.ts";
+import {
+  ConnectionClosedError,
+  LineTooLongError,
+  ProtocolError,
+} from "./errors.ts";
 
 /** Anything with a `read(p)` like `Deno.Conn`: returns bytes read, or `null` at EOF. */
 export interface ByteSource {
@@ -247,6 +251,41 @@ export class BufferedReader {
     }
     const out = new Uint8Array(n);
     await this.readFull(out);
+    return out;
+  }
+
+  /**
+   * Reads everything until the peer closes the stream (Gopher, Finger,
+   * close-delimited HTTP bodies), refusing to hold more than `maxBytes`.
+   *
+   * @param maxBytes Largest total accepted.
+   * @returns All remaining bytes.
+   * @throws {ProtocolError} When the stream holds more than `maxBytes`.
+   */
+  async readToEnd(maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
+      throw new RangeError(`Invalid byte limit: ${maxBytes}`);
+    }
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    const chunk = new Uint8Array(64 * 1024);
+    while (true) {
+      const n = await this.read(chunk);
+      if (n === null) break;
+      total += n;
+      if (total > maxBytes) {
+        throw new ProtocolError(
+          `Peer sent more than the limit of ${maxBytes} bytes`,
+        );
+      }
+      parts.push(chunk.slice(0, n));
+    }
+    const out = new Uint8Array(total);
+    let off = 0;
+    for (const p of parts) {
+      out.set(p, off);
+      off += p.length;
+    }
     return out;
   }
 

@@ -124,3 +124,17 @@ Deno.test("BufferedReader decodes invalid UTF-8 with replacement characters", {
   );
   assertEquals(await r.readLine(), "caf\ufffd");
 });
+
+Deno.test("BufferedReader.readToEnd() reads until close within a cap", {
+  permissions: "none",
+}, async () => {
+  const r = new BufferedReader(chunkSource("head\n", "body ", "more"));
+  assertEquals(await r.readLine(), "head");
+  assertEquals(text.decode(await r.readToEnd(100)), "body more");
+  const capped = new BufferedReader(chunkSource("x".repeat(70_000)));
+  await assertRejects(
+    () => capped.readToEnd(65_536),
+    ProtocolError,
+    "limit of 65536 bytes",
+  );
+});

@@ -28,7 +28,6 @@ import {
   checkCommandArgument,
   dial,
   type PluginFetchInit,
-  ProtocolError,
   type ProtocolPlugin,
 } from "../../mod.ts";
 
@@ -133,24 +132,8 @@ export function fingerPlugin(
         for (let off = 0; off < line.length;) {
           off += await conn.write(line.subarray(off));
         }
-        const reader = new BufferedReader(conn);
-        const parts: Uint8Array<ArrayBuffer>[] = [];
-        const buf = new Uint8Array(16384);
-        let total = 0;
-        while (true) {
-          const n = await reader.read(buf);
-          if (n === null) break;
-          total += n;
-          if (total > maxBytes) {
-            throw new ProtocolError(
-              `Finger reply exceeds the limit of ${maxBytes} bytes`,
-            );
-          }
-          parts.push(buf.slice(0, n));
-        }
-        const text = new TextDecoder().decode(
-          await new Blob(parts).arrayBuffer(),
-        );
+        const bytes = await new BufferedReader(conn).readToEnd(maxBytes);
+        const text = new TextDecoder().decode(bytes);
         return new Response(sanitizeFingerText(text), {
           headers: { "content-type": "text/plain; charset=utf-8" },
         });

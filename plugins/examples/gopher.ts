@@ -31,7 +31,6 @@ import {
   dial,
   type DirectoryEntry,
   type PluginFetchInit,
-  ProtocolError,
   type ProtocolPlugin,
 } from "../../mod.ts";
 
@@ -180,22 +179,7 @@ async function request(
     for (let off = 0; off < bytes.length;) {
       off += await conn.write(bytes.subarray(off));
     }
-    const reader = new BufferedReader(conn);
-    const parts: Uint8Array<ArrayBuffer>[] = [];
-    const buf = new Uint8Array(65536);
-    let total = 0;
-    while (true) {
-      const n = await reader.read(buf);
-      if (n === null) break;
-      total += n;
-      if (total > maxBytes) {
-        throw new ProtocolError(
-          `Gopher reply exceeds the limit of ${maxBytes} bytes`,
-        );
-      }
-      parts.push(buf.slice(0, n));
-    }
-    return new Uint8Array(await new Blob(parts).arrayBuffer());
+    return await new BufferedReader(conn).readToEnd(maxBytes);
   } finally {
     try {
       conn.close();
