@@ -2,6 +2,7 @@ import { BufferedReader } from "../protocols/buffered_reader.ts";
 import {
   ConnectionClosedError,
   LineTooLongError,
+  ProtocolError,
 } from "../protocols/errors.ts";
 import { assertEquals, assertRejects } from "./_assert.ts";
 import { chunkSource } from "./_mock_server.ts";
