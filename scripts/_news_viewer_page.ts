@@ -12,11 +12,12 @@ import {
   type NewsItem,
   newsItemFromOverview,
   type NewsPageOptions,
-  newsPageStats,
   renderNewsPage,
 } from "./_news_page.ts";
 import {
   parseScoreFile,
+  SCORE_HIDE,
+  SCORE_HOT,
   scoreArticle,
   type ScoreFields,
   type ScoreRule,
@@ -56,8 +57,6 @@ export interface BuiltPage {
   hidden: number;
   /** Articles marked hot by the score rules. */
   hot: number;
-  /** Threads listed. */
-  threads: number;
 }
 
 /** A listed article, with the overview fields a score file may test. */
@@ -112,9 +111,23 @@ function toItem(entry: OverviewEntry): PageItem {
  * ```
  */
 export function buildNewsPage(input: NewsPageInput): BuiltPage {
-  const threads = threadArticles(input.entries.map(toItem));
+  const items = input.entries.map(toItem);
+  const threads = threadArticles(items);
   const rules = input.scoreRules;
   const articleUrl = input.articleUrl;
+  // Scored once here: the counts come from the same numbers the page uses,
+  // without laying the page out a second time.
+  const scores = new Map<PageItem, number>();
+  let hidden = 0;
+  let hot = 0;
+  if (rules && rules.length) {
+    for (const item of items) {
+      const score = scoreArticle(rules, item.fields, { group: input.group });
+      scores.set(item, score);
+      if (score <= SCORE_HIDE) hidden++;
+      else if (score >= SCORE_HOT) hot++;
+    }
+  }
   const options: NewsPageOptions<PageItem> = {
     group: input.group,
     word: input.word,
@@ -125,19 +138,14 @@ export function buildNewsPage(input: NewsPageInput): BuiltPage {
     ...(articleUrl
       ? { articleHref: (item: PageItem) => articleUrl(item.messageId) }
       : {}),
-    ...(rules && rules.length
-      ? {
-        score: (item: PageItem) =>
-          scoreArticle(rules, item.fields, { group: input.group }),
-      }
+    ...(scores.size
+      ? { score: (item: PageItem) => scores.get(item) ?? 0 }
       : {}),
   };
-  const stats = newsPageStats(options);
   return {
     html: renderNewsPage(options),
-    shown: stats.articles,
-    hidden: stats.hidden,
-    hot: stats.hot,
-    threads: stats.threads,
+    shown: items.length - hidden,
+    hidden,
+    hot,
   };
 }

@@ -160,8 +160,6 @@ export interface NewsViewerResult {
   hidden: number;
   /** Articles marked hot by the score file. */
   hot: number;
-  /** Threads on the page. */
-  threads: number;
   /** Articles checked. */
   scanned: number;
   /** The server, as `host:port`. */
@@ -451,7 +449,6 @@ export async function run(
       matches: page.shown,
       hidden: page.hidden,
       hot: page.hot,
-      threads: page.threads,
       scanned: scan.scanned,
       server: where,
       strategy: scan.strategy,
