@@ -231,8 +231,19 @@ export interface NntpPostResult {
 /** What an article command may target: the current article, a number or a message-id. */
 export type NntpArticleTarget = number | string | undefined;
 
-/** Where {@linkcode NntpClient.over} and {@linkcode NntpClient.hdr} look. */
-export type NntpScanTarget = number | NntpRange | string | undefined;
+/**
+ * Where {@linkcode NntpClient.over} and {@linkcode NntpClient.hdr} look: the
+ * current article, a number, a message-id, a range (fetched in chunks), or
+ * an iterable of numbers and ranges, one command each, taken from the
+ * iterable only as the scan goes (so several clients can share one iterator
+ * of chunks and split a scan between connections).
+ */
+export type NntpScanTarget =
+  | number
+  | NntpRange
+  | string
+  | Iterable<number | NntpRange>
+  | undefined;
 
 const DEFAULT_CHUNK = 10_000;
 const DEFAULT_WINDOW = 500;
@@ -1496,10 +1507,18 @@ function scanParts(
   if (target === undefined) return [undefined];
   if (typeof target === "string") return [checkMessageId(target)];
   if (typeof target === "number") return [formatArticleNumber(target)];
+  if (Symbol.iterator in target) return formatEach(target);
   const { start, end } = target;
   formatTarget(target);
   if (end === undefined || end - start < size) return [formatTarget(target)];
   return chunks(start, end, size);
+}
+
+/** Formats items one at a time, as the scan asks for them (the iterable may be shared). */
+function* formatEach(
+  items: Iterable<number | NntpRange>,
+): Generator<string> {
+  for (const item of items) yield formatTarget(item);
 }
 
 function* chunks(start: number, end: number, size: number): Generator<string> {

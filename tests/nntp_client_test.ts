@@ -2,6 +2,7 @@ import {
   ArticleHeaders,
   NntpClient,
   type NntpClientOptions,
+  type NntpRange,
   NntpReplyError,
 } from "../protocols/nntp.ts";
 import {
@@ -446,6 +447,38 @@ Deno.test("NntpClient.over() and overEach() left with break keep the connection 
       assertEquals(all.length, 11);
     } finally {
       await client.quit();
+    }
+  });
+});
+
+Deno.test("NntpClient.hdr() and over() take an iterable of ranges that two clients can share", async () => {
+  await withServer({}, async (server) => {
+    const [a, b] = await Promise.all([connect(server), connect(server)]);
+    try {
+      await Promise.all([a.group("fixture.big"), b.group("fixture.big")]);
+      function* chunks(): Generator<NntpRange> {
+        for (let lo = 1; lo <= 5000; lo += 250) {
+          yield { start: lo, end: lo + 249 };
+        }
+      }
+      const shared = chunks();
+      const iterable = { [Symbol.iterator]: () => shared };
+      const seen: number[] = [];
+      await Promise.all([a, b].map(async (client) => {
+        for await (const { number } of client.hdr("Subject", iterable)) {
+          seen.push(number);
+        }
+      }));
+      seen.sort((x, y) => x - y);
+      assertEquals(seen.length, 5000);
+      assertEquals(seen[0], 1);
+      assertEquals(seen.at(-1), 5000);
+      assertEquals(new Set(seen).size, 5000);
+      const entries = await collect(a.over([7, { start: 10, end: 12 }, 99999]));
+      assertEquals(entries.map((e) => e.number), [7, 10, 11, 12]);
+    } finally {
+      a.close();
+      b.close();
     }
   });
 });
