@@ -65,6 +65,12 @@ function connect(
   });
 }
 
+function* chunksOf(total: number, size: number): Generator<NntpRange> {
+  for (let lo = 1; lo <= total; lo += size) {
+    yield { start: lo, end: Math.min(total, lo + size - 1) };
+  }
+}
+
 async function collect<T>(iter: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of iter) out.push(item);
@@ -456,12 +462,7 @@ Deno.test("NntpClient.hdr() and over() take an iterable of ranges that two clien
     const [a, b] = await Promise.all([connect(server), connect(server)]);
     try {
       await Promise.all([a.group("fixture.big"), b.group("fixture.big")]);
-      function* chunks(): Generator<NntpRange> {
-        for (let lo = 1; lo <= 5000; lo += 250) {
-          yield { start: lo, end: lo + 249 };
-        }
-      }
-      const shared = chunks();
+      const shared = chunksOf(5000, 250);
       const iterable = { [Symbol.iterator]: () => shared };
       const seen: number[] = [];
       await Promise.all([a, b].map(async (client) => {
