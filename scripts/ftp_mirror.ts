@@ -118,7 +118,11 @@ A GLOB without "/" matches names at any depth; with "/", the path from the
 mirror root. "*" and "?" stay within a name, "**" crosses directories.
 
 Exit status: 0 when everything was mirrored, 1 when something could not be,
-2 for a usage error.`;
+2 for a usage error.
+
+Permissions: --allow-net --allow-read=DIR --allow-write=DIR
+  (narrowest: --allow-net=HOST:21 plus the passive data ports; --allow-read
+  and --allow-write for --ca-file's file too)`;
 
 const SPEC = {
   parallel: { kind: "number", integer: true, min: 1, max: 64 },

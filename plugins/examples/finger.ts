@@ -145,3 +145,6 @@ export function fingerPlugin(
     },
   };
 }
+
+/** The plugin, for `get.ts --plugin` and other loaders that take a default export. */
+export default fingerPlugin;

@@ -263,3 +263,6 @@ export function gopherPlugin(
     },
   };
 }
+
+/** The plugin, for `get.ts --plugin` and other loaders that take a default export. */
+export default gopherPlugin;
