@@ -1,0 +1,336 @@
+import { HttpClient, HttpProtocolError } from "../protocols/http.ts";
+import {
+  CommandInjectionError,
+  ConnectionClosedError,
+  TimeoutError,
+} from "../protocols/errors.ts";
+import {
+  assert,
+  assertEquals,
+  assertRejects,
+  assertThrows,
+} from "./_assert.ts";
+import { type MockPeer, startMockServer, streamText } from "./_mock_server.ts";
+
+/** Reads one request head (and a Content-Length body) from the peer. */
+async function readRequest(
+  peer: MockPeer,
+): Promise<{ head: string[]; body: string } | null> {
+  const head: string[] = [];
+  while (true) {
+    const line = await peer.readLine();
+    if (line === null) return null;
+    if (line === "") break;
+    head.push(line);
+  }
+  const cl = head.find((h) => /^content-length:/i.test(h));
+  let body = "";
+  if (cl) {
+    const n = Number(cl.split(":")[1]);
+    body = new TextDecoder().decode(await peer.reader.readExactly(n));
+  } else if (head.some((h) => /^transfer-encoding: chunked/i.test(h))) {
+    while (true) {
+      const size = parseInt((await peer.readLine()) ?? "0", 16);
+      if (size === 0) {
+        await peer.readLine();
+        break;
+      }
+      body += new TextDecoder().decode(await peer.reader.readExactly(size));
+      await peer.readLine();
+    }
+  }
+  return { head, body };
+}
+
+async function withServer(
+  script: (peer: MockPeer, index: number) => Promise<void>,
+  fn: (
+    base: string,
+    server: ReturnType<typeof startMockServer>,
+    client: HttpClient,
+  ) => Promise<void>,
+): Promise<void> {
+  const server = startMockServer(script);
+  const client = new HttpClient();
+  try {
+    await fn(`http://127.0.0.1:${server.port}`, server, client);
+  } finally {
+    client.close();
+    await server.close();
+  }
+}
+
+Deno.test("HttpClient reads status, reason as sent, ordered repeated headers and the body", async () => {
+  await withServer(async (peer) => {
+    await readRequest(peer);
+    await peer.write(
+      "HTTP/1.1 200 Fine  Thanks\r\nSet-Cookie: a=1\r\nX-Y: z\r\nSet-Cookie: b=2\r\nContent-Length: 5\r\n\r\nhello",
+    );
+  }, async (base, _server, client) => {
+    const res = await client.request(`${base}/x`);
+    assertEquals(res.version, "HTTP/1.1");
+    assertEquals(res.status, 200);
+    assertEquals(res.reason, "Fine  Thanks");
+    assertEquals(res.headerLines, [
+      ["Set-Cookie", "a=1"],
+      ["X-Y", "z"],
+      ["Set-Cookie", "b=2"],
+      ["Content-Length", "5"],
+    ]);
+    assertEquals(res.headers.get("x-y"), "z");
+    assertEquals(res.headers.getSetCookie(), ["a=1", "b=2"]);
+    assertEquals(await streamText(res.body!), "hello");
+  });
+});
+
+Deno.test("HttpClient decodes chunked bodies with extensions and trailers", async () => {
+  await withServer(async (peer) => {
+    await readRequest(peer);
+    await peer.write(
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n1\r\n \r\nA\r\n0123456789\r\n0\r\nX-Trailer: t\r\n\r\n",
+    );
+  }, async (base, _server, client) => {
+    const res = await client.request(base);
+    assertEquals(await streamText(res.body!), "hello 0123456789");
+  });
+});
+
+Deno.test("HttpClient refuses smuggling and malformed framing", async (t) => {
+  const cases: [string, string][] = [
+    [
+      "CL and TE together",
+      "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    ],
+    [
+      "conflicting Content-Length",
+      "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+    ],
+    ["invalid Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n"],
+    ["malformed status line", "HTTP/1.1 2OO OK\r\n\r\n"],
+    ["not HTTP", "SSH-2.0-OpenSSH\r\n\r\n"],
+    [
+      "obs-fold",
+      "HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\nContent-Length: 0\r\n\r\n",
+    ],
+    [
+      "space before colon",
+      "HTTP/1.1 200 OK\r\nX-A : 1\r\nContent-Length: 0\r\n\r\n",
+    ],
+  ];
+  for (const [title, reply] of cases) {
+    await t.step(title, async () => {
+      await withServer(async (peer) => {
+        await readRequest(peer);
+        await peer.write(reply);
+      }, async (base, _server, client) => {
+        await assertRejects(() => client.request(base), HttpProtocolError);
+      });
+    });
+  }
+  await t.step("a bad chunk size fails the body", async () => {
+    await withServer(async (peer) => {
+      await readRequest(peer);
+      await peer.write(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+      );
+    }, async (base, _server, client) => {
+      const res = await client.request(base);
+      await assertRejects(
+        () => streamText(res.body!),
+        HttpProtocolError,
+        "chunk size",
+      );
+    });
+  });
+  await t.step("an oversized header section", async () => {
+    await withServer(async (peer) => {
+      await readRequest(peer);
+      await peer.write("HTTP/1.1 200 OK\r\n");
+      for (let i = 0; i < 50; i++) {
+        await peer.write(`X-Filler-${i}: ${"v".repeat(2000)}\r\n`);
+      }
+      await peer.write("\r\n");
+    }, async (base, _server, client) => {
+      await assertRejects(
+        () => client.request(base),
+        HttpProtocolError,
+        "limit",
+      );
+    });
+  });
+});
+
+Deno.test("HttpClient skips 1xx, and HEAD, 204 and 304 have no body", async () => {
+  await withServer(async (peer) => {
+    for (let i = 0; i < 4; i++) {
+      const req = await readRequest(peer);
+      if (!req) return;
+      const path = req.head[0]!.split(" ")[1];
+      if (path === "/continue") {
+        await peer.write(
+          "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n",
+        );
+        await peer.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      } else if (path === "/head") {
+        await peer.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n");
+      } else if (path === "/204") {
+        await peer.write(
+          "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n",
+        );
+      } else {
+        await peer.write(
+          "HTTP/1.1 304 Not Modified\r\nContent-Length: 1000\r\n\r\n",
+        );
+      }
+    }
+  }, async (base, server, client) => {
+    const res = await client.request(`${base}/continue`);
+    assertEquals(res.status, 200);
+    assertEquals(await streamText(res.body!), "ok");
+    const head = await client.request(`${base}/head`, { method: "HEAD" });
+    assertEquals(head.body, null);
+    assertEquals((await client.request(`${base}/204`)).body, null);
+    assertEquals((await client.request(`${base}/304`)).body, null);
+    assertEquals(server.accepted, 1, "all four on one kept-alive connection");
+  });
+});
+
+Deno.test("HttpClient pools connections and reuses them only after the body was read", async () => {
+  await withServer(async (peer) => {
+    while (await readRequest(peer)) {
+      await peer.write("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc");
+    }
+  }, async (base, server, client) => {
+    for (let i = 0; i < 5; i++) {
+      assertEquals(await streamText((await client.request(base)).body!), "abc");
+    }
+    assertEquals(server.accepted, 1);
+    const unread = await client.request(base);
+    const second = await client.request(base);
+    assertEquals(
+      server.accepted,
+      2,
+      "an unread body keeps its connection busy",
+    );
+    await unread.body!.cancel();
+    await second.body!.cancel();
+  });
+});
+
+Deno.test("HttpClient retries a stale pooled connection once for idempotent methods", async () => {
+  await withServer(async (peer, index) => {
+    await readRequest(peer);
+    await peer.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    if (index === 0) return; // close after the first response: the pooled conn goes stale
+    while (await readRequest(peer)) {
+      await peer.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    }
+  }, async (base, server, client) => {
+    assertEquals(await streamText((await client.request(base)).body!), "ok");
+    await new Promise((r) => setTimeout(r, 50));
+    assertEquals(await streamText((await client.request(base)).body!), "ok");
+    assertEquals(server.accepted, 2);
+  });
+});
+
+Deno.test("HttpClient sends bodies with Content-Length or chunked, and refuses injected headers", async () => {
+  const seen: { head: string[]; body: string }[] = [];
+  await withServer(async (peer) => {
+    while (true) {
+      const req = await readRequest(peer);
+      if (!req) return;
+      seen.push(req);
+      await peer.write("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+    }
+  }, async (base, _server, client) => {
+    await client.request(`${base}/a`, { method: "POST", body: "text body" });
+    const stream = ReadableStream.from([
+      new TextEncoder().encode("one "),
+      new TextEncoder().encode("two"),
+    ]);
+    await client.request(`${base}/b`, {
+      method: "PUT",
+      body: stream,
+      headers: [["X-A", "1"], ["X-A", "2"]],
+    });
+    assertEquals(seen[0]!.body, "text body");
+    assert(seen[0]!.head.includes("Content-Length: 9"));
+    assertEquals(seen[1]!.body, "one two");
+    assert(seen[1]!.head.includes("Transfer-Encoding: chunked"));
+    assertEquals(seen[1]!.head.filter((h) => h.startsWith("X-A")), [
+      "X-A: 1",
+      "X-A: 2",
+    ]);
+    for (
+      const headers of [[["X-Evil", "a\r\nInjected: 1"]], [[
+        "X-Evil\r\nA",
+        "b",
+      ]]] as [string, string][][]
+    ) {
+      await assertRejects(
+        () => client.request(base, { headers }),
+        CommandInjectionError,
+      );
+    }
+    await assertRejects(
+      () => client.request(base, { method: "GET /x HTTP/1.1\r\n" }),
+      TypeError,
+    );
+    assertEquals(seen.length, 2, "nothing injected reached the server");
+  });
+});
+
+Deno.test("HttpClient reports a server closing mid-body and a silent server", async (t) => {
+  await t.step("closing mid-body", async () => {
+    await withServer(async (peer) => {
+      await readRequest(peer);
+      await peer.write(
+        "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part",
+      );
+    }, async (base, _server, client) => {
+      const res = await client.request(base);
+      await assertRejects(
+        () => streamText(res.body!),
+        ConnectionClosedError,
+        "missing",
+      );
+    });
+  });
+  await t.step("close-delimited body reads to the end", async () => {
+    await withServer(async (peer) => {
+      await readRequest(peer);
+      await peer.write(
+        "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close",
+      );
+    }, async (base, _server, client) => {
+      assertEquals(
+        await streamText((await client.request(base)).body!),
+        "until close",
+      );
+    });
+  });
+  await t.step("silent server", async () => {
+    await withServer(async (peer) => {
+      await readRequest(peer);
+      await peer.drain();
+    }, async (base, _server, client) => {
+      await assertRejects(
+        () => client.request(base, { timeout: 150 }),
+        TimeoutError,
+      );
+    });
+  });
+});
+
+Deno.test(
+  "HttpClient rejects non-HTTP URLs",
+  { permissions: "none" },
+  async () => {
+    const client = new HttpClient();
+    await assertRejects(() => client.request("ftp://127.0.0.1/"), TypeError);
+    client.close();
+    assertThrows(() => {
+      throw new HttpProtocolError("x");
+    }, HttpProtocolError);
+  },
+);
