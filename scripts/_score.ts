@@ -31,11 +31,15 @@
  *   rules that follow apply to every group again.
  * - Blank lines and lines starting with `#` are ignored.
  *
- * Guards against patterns that could take exponential time: a pattern is at
- * most {@linkcode MAX_PATTERN_LENGTH} characters, may not repeat (`*`, `+`,
- * `{n,}`) a group that itself contains a repetition or an alternative, and
- * may not use back-references; only the first
- * {@linkcode MAX_SCORED_TEXT_LENGTH} characters of a value are matched.
+ * Guards against patterns that could take exponential or high polynomial
+ * time on a long hostile header (subjects are attacker-controlled): a pattern
+ * is at most {@linkcode MAX_PATTERN_LENGTH} characters, may not repeat (`*`,
+ * `+`, `{n,}`) a group that itself contains a repetition or an alternative,
+ * may not use back-references, and has at most two unbounded repetitions
+ * (`*`, `+`, `{n,}`, `{n,m}` with m over 16). Only the first
+ * {@linkcode MAX_SCORED_TEXT_LENGTH} characters of a value are matched, and
+ * only the first {@linkcode MAX_SCORED_TEXT_LENGTH_TWO_REPETITIONS} for a
+ * pattern with two unbounded repetitions (`.*.*x` backtracks cubically).
  *
  * @module
  */
@@ -97,6 +101,34 @@ export const MAX_PATTERN_LENGTH: number = 256;
  */
 export const MAX_SCORED_TEXT_LENGTH: number = 2048;
 
+/**
+ * Characters of a header value matched by a pattern with two unbounded
+ * repetitions (such as `deno.*runtime.*2`), whose backtracking grows with the
+ * cube of the length.
+ *
+ * @example Usage
+ * ```ts
+ * import {
+ *   MAX_SCORED_TEXT_LENGTH_TWO_REPETITIONS,
+ *   parseScoreFile,
+ *   scoreArticle,
+ * } from "./_score.ts";
+ * import { assertEquals } from "../tests/_assert.ts";
+ *
+ * const rules = parseScoreFile("Subject: a.*b.*c = 1");
+ * const subject = "x".repeat(MAX_SCORED_TEXT_LENGTH_TWO_REPETITIONS) + "abc";
+ * assertEquals(scoreArticle(rules, { subject }), 0);
+ * assertEquals(rules[0]!.maxTextLength, MAX_SCORED_TEXT_LENGTH_TWO_REPETITIONS);
+ * ```
+ */
+export const MAX_SCORED_TEXT_LENGTH_TWO_REPETITIONS: number = 256;
+
+/** Unbounded repetitions a pattern may have. */
+const MAX_UNBOUNDED_REPETITIONS = 2;
+
+/** A `{n,m}` bound above this counts as unbounded. */
+const LARGE_BOUND = 16;
+
 /** One rule of a score file. */
 export interface ScoreRule {
   /** The header name, lowercased (`"subject"`, `"message-id"`). */
@@ -109,6 +141,12 @@ export interface ScoreRule {
   groups?: readonly string[];
   /** The line of the rule in the file, from 1. */
   line: number;
+  /**
+   * Characters of the value the pattern is matched against.
+   *
+   * @default {MAX_SCORED_TEXT_LENGTH}
+   */
+  maxTextLength?: number;
 }
 
 /** The header values of one article, keyed by lowercased header name. */
@@ -225,19 +263,24 @@ export function parseScoreFile(text: string): ScoreRule[] {
         `invalid score "${scoreText}": expected a whole number such as +100 or -9999`,
       );
     }
+    const [pattern, repetitions] = compilePattern(source, number);
     const rule: ScoreRule = {
       field: field.toLowerCase(),
-      pattern: compilePattern(source, number),
+      pattern,
       score: Number(scoreText),
       line: number,
     };
     if (groups !== undefined) rule.groups = groups;
+    if (repetitions >= MAX_UNBOUNDED_REPETITIONS) {
+      rule.maxTextLength = MAX_SCORED_TEXT_LENGTH_TWO_REPETITIONS;
+    }
     rules.push(rule);
   }
   return rules;
 }
 
-function compilePattern(source: string, line: number): RegExp {
+/** The compiled pattern and its number of unbounded repetitions. */
+function compilePattern(source: string, line: number): [RegExp, number] {
   if (source === "") {
     throw new ScoreFileSyntaxError(line, "empty pattern");
   }
@@ -248,11 +291,11 @@ function compilePattern(source: string, line: number): RegExp {
     );
   }
   const risk = patternRisk(source);
-  if (risk !== undefined) {
+  if (typeof risk === "string") {
     throw new ScoreFileSyntaxError(line, `pattern "${source}" ${risk}`);
   }
   try {
-    return new RegExp(source, "i");
+    return [new RegExp(source, "i"), risk];
   } catch (cause) {
     throw new ScoreFileSyntaxError(
       line,
@@ -263,13 +306,15 @@ function compilePattern(source: string, line: number): RegExp {
 }
 
 /**
- * Why a pattern could backtrack exponentially, or `undefined`: a repeated
- * group containing a repetition or an alternative (`(a+)+`, `(a|a)*`), or a
- * back-reference.
+ * Why a pattern could backtrack exponentially or with a high polynomial
+ * degree: a repeated group containing a repetition or an alternative
+ * (`(a+)+`, `(a|a)*`), a back-reference, or more than two unbounded
+ * repetitions (`.*.*.*x`). Otherwise, its number of unbounded repetitions.
  */
-function patternRisk(source: string): string | undefined {
+function patternRisk(source: string): string | number {
   // One entry per open group: does it contain a repetition or a "|"?
   const stack: boolean[] = [false];
+  let unbounded = 0;
   for (let i = 0; i < source.length; i++) {
     const c = source[i]!;
     if (c === "\\") {
@@ -301,9 +346,14 @@ function patternRisk(source: string): string | undefined {
       stack[stack.length - 1] = true;
     } else if (isRepetition(source, i)) {
       stack[stack.length - 1] = true;
+      if (isUnbounded(source, i)) unbounded++;
     }
   }
-  return undefined;
+  if (unbounded > MAX_UNBOUNDED_REPETITIONS) {
+    return `has ${unbounded} unbounded repetitions (*, +, {n,}), more than ` +
+      `${MAX_UNBOUNDED_REPETITIONS}, which can take polynomial time on a long header`;
+  }
+  return unbounded;
 }
 
 /** Whether the quantifier at `i` repeats without a small bound (`*`, `+`, `{n,}`, `{n,m}` with m > 1). */
@@ -319,6 +369,15 @@ function isRepetition(source: string, i: number): boolean {
   if (comma === -1) return Number(body) > 1;
   const max = body.slice(comma + 1);
   return max === "" || Number(max) > 1;
+}
+
+/** Whether the quantifier at `i` has no small upper bound (`*`, `+`, `{n,}`, `{n,m}` with m over 16). */
+function isUnbounded(source: string, i: number): boolean {
+  const c = source[i];
+  if (c === "*" || c === "+") return true;
+  if (c !== "{") return false;
+  const match = /^\{\d+,(\d*)\}/.exec(source.slice(i, i + 24));
+  return match !== null && (match[1] === "" || Number(match[1]) > LARGE_BOUND);
 }
 
 const wildmatCache = new Map<string, RegExp>();
@@ -407,9 +466,8 @@ export function scoreArticle(
     }
     const value = fields[rule.field];
     if (value === undefined) continue;
-    const text = value.length > MAX_SCORED_TEXT_LENGTH
-      ? value.slice(0, MAX_SCORED_TEXT_LENGTH)
-      : value;
+    const max = rule.maxTextLength ?? MAX_SCORED_TEXT_LENGTH;
+    const text = value.length > max ? value.slice(0, max) : value;
     rule.pattern.lastIndex = 0;
     if (rule.pattern.test(text)) total += rule.score;
   }

@@ -1,6 +1,7 @@
 import {
   MAX_PATTERN_LENGTH,
   MAX_SCORED_TEXT_LENGTH,
+  MAX_SCORED_TEXT_LENGTH_TWO_REPETITIONS,
   parseScoreFile,
   SCORE_HIDE,
   SCORE_HOT,
@@ -66,6 +67,12 @@ Deno.test("parseScoreFile() throws a SyntaxError with the line number", {
     ["nested group repetition", "Subject: ((ab)*c)+ = 5"],
     ["back-reference", "Subject: (a)\\1 = 5"],
     ["named back-reference", "Subject: (?<x>a)\\k<x> = 5"],
+    ["three unbounded repetitions", "Subject: .*.*.*x = 5"],
+    [
+      "three unbounded repetitions, literals between",
+      "Subject: a.*b+c{2,}d = 5",
+    ],
+    ["a large {n,m} bound counts as unbounded", "Subject: .*.+.{1,100}x = 5"],
     ["too long", `Subject: ${"a".repeat(MAX_PATTERN_LENGTH + 1)} = 5`],
     ["unclosed section", "[local.*"],
     ["empty section", "[]"],
@@ -98,7 +105,10 @@ Deno.test("parseScoreFile() throws a SyntaxError with the line number", {
         "(foo|bar)",
         "(?:foo|bar)?",
         "(ab)+",
-        "a+b*c{2,}",
+        "a+b*c{2}",
+        "deno.*runtime.*2",
+        "a{1,16}b{2,16}c{3,16}.*",
+        "[*+]{1,2}\\*\\+",
         "(a+){1}",
         "[(+*]+",
         "\\(a+\\)+",
@@ -168,6 +178,24 @@ Deno.test("scoreArticle() adds up the matching rules", {
     const long = "x".repeat(MAX_SCORED_TEXT_LENGTH) + " deno";
     assertEquals(scoreArticle(rules, { subject: long }), 0);
     assertEquals(scoreArticle(rules, { subject: "deno " + long }), 100);
+  });
+  await t.step("two unbounded repetitions match a shorter start", () => {
+    const [two, one] = parseScoreFile(
+      "Subject: deno.*run.*time = 1\nSubject: deno.*runtime = 2",
+    );
+    assertEquals(two!.maxTextLength, MAX_SCORED_TEXT_LENGTH_TWO_REPETITIONS);
+    assertEquals(one!.maxTextLength, undefined);
+    const pad = "x".repeat(MAX_SCORED_TEXT_LENGTH_TWO_REPETITIONS);
+    assertEquals(
+      scoreArticle([two!, one!], { subject: pad + "deno runtime" }),
+      2,
+    );
+    assertEquals(scoreArticle([two!, one!], { subject: "deno runtime" }), 3);
+  });
+  await t.step("a crafted subject against two repetitions stays short", () => {
+    // `.*.*x` backtracks cubically: on 2,048 characters it takes seconds.
+    const [rule] = parseScoreFile("Subject: .*.*x = 1");
+    assertEquals(scoreArticle([rule!], { subject: "a".repeat(100_000) }), 0);
   });
   await t.step("sticky and global flags cannot leak state", () => {
     const [rule] = parseScoreFile("Subject: a = 1");
