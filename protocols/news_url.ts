@@ -47,6 +47,11 @@ export interface NewsGroupUrl {
 export type ParsedNewsUrl = NewsArticleUrl | NewsGroupUrl;
 
 const HEX = "0123456789ABCDEF";
+/** Controls: never in a message-id, and CR/LF/NUL could inject a command. */
+// deno-lint-ignore no-control-regex
+const CONTROL_REGEXP = /[\x00-\x1f\x7f]/;
+// deno-lint-ignore no-control-regex
+const GROUP_INVALID_REGEXP = /[\s\x00-\x1f\x7f<>]/;
 const encoder = new TextEncoder();
 
 /** Unreserved characters, sub-delims, ":" and "@" (RFC 3986 pchar). */
@@ -117,7 +122,8 @@ export function newsUrl(messageId: string): string {
  * @param url The URL.
  * @returns What the URL names.
  * @throws {SyntaxError} When the text is not such a URL (other scheme, empty
- * name, bad port or number, `nntp:` without a server, bad percent-encoding).
+ * name, bad port or number, `nntp:` without a server, bad percent-encoding,
+ * a control character such as an encoded CR or LF in a message-id or group).
  *
  * @example Usage
  * ```ts
@@ -186,7 +192,10 @@ export function parseNewsUrl(url: string): ParsedNewsUrl {
     const id = spec.startsWith("<") && spec.endsWith(">")
       ? spec.slice(1, -1)
       : spec;
-    if (id === "" || id.startsWith("@") || id.endsWith("@")) {
+    if (
+      id === "" || id.startsWith("@") || id.endsWith("@") ||
+      CONTROL_REGEXP.test(id)
+    ) {
       throw new SyntaxError(`Cannot parse "${url}": invalid message-id`);
     }
     return { kind: "article", messageId: `<${id}>`, ...where };
@@ -254,8 +263,7 @@ function articleNumber(text: string, url: string): number {
 }
 
 function checkGroup(group: string, url: string): string {
-  // deno-lint-ignore no-control-regex
-  if (group === "" || /[\s\x00-\x1f\x7f<>]/.test(group)) {
+  if (group === "" || GROUP_INVALID_REGEXP.test(group)) {
     throw new SyntaxError(`Cannot parse "${url}": invalid group name`);
   }
   return group;

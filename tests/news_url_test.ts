@@ -184,6 +184,11 @@ Deno.test("parseNewsUrl() rejects what is not a news URL", {
     "news://h:port/g",
     "news://[::1/g",
     "news://[::1]x/g",
+    "news:a%0D%0AQUIT@x",
+    "news:a%00b@x",
+    "news://h/a%0Ab@x",
+    "news:local%0D%0AQUIT",
+    "nntp://h/local%0Atest/1",
   ];
   for (const url of bad) {
     assertThrows(() => parseNewsUrl(url), SyntaxError, "Cannot parse");
