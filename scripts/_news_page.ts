@@ -385,11 +385,12 @@ function articleItem<T extends NewsItem>(
   if (article.from !== "") {
     out.push(' <span class="from">', escapeHtml(article.from), "</span>");
   }
-  const time = article.date instanceof Date
-    ? article.date.getTime()
-    : article.date;
-  if (time !== undefined && Number.isFinite(time)) {
-    const iso = new Date(time).toISOString();
+  const date = article.date instanceof Date || article.date === undefined
+    ? article.date
+    : new Date(article.date);
+  // Out of Date's range (±8.64e15 ms) is NaN: toISOString() would throw.
+  if (date !== undefined && Number.isFinite(date.getTime())) {
+    const iso = date.toISOString();
     out.push(
       ' <time datetime="',
       iso,

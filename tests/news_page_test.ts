@@ -111,6 +111,16 @@ Deno.test("renderNewsPage() writes one self-contained UTF-8 document", {
       "(100,000 articles scanned)",
     );
   });
+  await t.step("dates as numbers, and out of range ones left out", () => {
+    const items: NewsItem[] = [
+      { ...item(1, "ms"), date: BASE + 60_000 },
+      { ...item(2, "far future"), date: 9e15 },
+      { ...item(3, "invalid"), date: new Date(Number.NaN) },
+    ];
+    const html = page(items);
+    assertStringIncludes(html, "2024-01-01 00:01 UTC</time>");
+    assertEquals(count(html, "<time datetime="), 2); // the summary's and one
+  });
   await t.step("no matches", () => {
     const empty = page([]);
     assertStringIncludes(empty, '<p class="empty">No articles matched.</p>');
