@@ -1,13 +1,28 @@
 /**
- * The built-in `ftp:` / `ftps:` plugin: `fetch` downloads a file (streamed)
- * or, for a URL ending in `/` or with `;type=d`, returns a text listing;
- * `list` yields the entries of a directory. FTP replies map to statuses:
- * 550 → 404, 530 → 403, other 4xx → 503, other 5xx → 502.
+ * The built-in `ftp:` / `ftps:` plugin (`ftps:` is implicit TLS):
+ *
+ * - `fetch` of a file streams it (RETR; `;type=a` for ASCII) with
+ *   Content-Length from SIZE, Last-Modified from MDTM and a Content-Type
+ *   guessed from the name; HEAD stops after those.
+ * - `fetch` of a directory (a URL ending in `/`, with `;type=d`, or a path
+ *   the server can CWD into) returns a text listing, one entry a line.
+ * - `list` yields the entries of a directory with their URLs.
+ *
+ * The server's refusals become statuses, with the reply in an
+ * `x-inetkit-reply` header: 550 → 404, 530/532 (not logged in) → 401,
+ * other 4xx (transient) → 503, other 5xx → 502. When no reply can be had at
+ * all (the server is unreachable, silent or breaks the protocol) `fetch`
+ * rejects, like the web `fetch` does on a network error; a malformed URL
+ * rejects with a `TypeError`.
  *
  * @module
  */
 
-import { FtpClient, type FtpClientOptions } from "../protocols/ftp.ts";
+import {
+  FtpClient,
+  type FtpClientOptions,
+  parseFtpUrl,
+} from "../protocols/ftp.ts";
 import { ReplyError } from "../protocols/errors.ts";
 import type {
   DirectoryEntry,
@@ -15,23 +30,30 @@ import type {
   ProtocolPlugin,
 } from "./registry.ts";
 import { closingBody, errorResponse } from "./_response.ts";
+import { mediaTypeFor } from "./_media_type.ts";
 
-function statusFor(err: unknown): number {
-  if (err instanceof ReplyError) {
-    if (err.code === 550 || err.code === 450) return 404;
-    if (err.code === 530 || err.code === 532) return 403;
-    return err.transient ? 503 : 502;
-  }
-  return 502;
+function statusFor(err: ReplyError): number {
+  if (err.code === 550) return 404;
+  if (err.code === 530 || err.code === 532) return 401;
+  return err.transient ? 503 : 502;
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof ReplyError && err.code === 550;
 }
 
 function isDirectoryUrl(url: URL): boolean {
   return url.pathname.endsWith("/") || /;type=d$/i.test(url.pathname);
 }
 
-function remotePath(url: URL): string {
-  const raw = url.pathname.replace(/;type=[aid]$/i, "");
-  return decodeURIComponent(raw) || "/";
+/** The URL of a directory: its path ends in `/`, without `;type=` or query. */
+function directoryBase(url: URL): URL {
+  const base = new URL(url.href);
+  base.pathname = base.pathname.replace(/;type=[aid]$/i, "");
+  if (!base.pathname.endsWith("/")) base.pathname += "/";
+  base.search = "";
+  base.hash = "";
+  return base;
 }
 
 function clientOptions(init: PluginFetchInit): FtpClientOptions {
@@ -46,17 +68,9 @@ async function* listEntries(
   client: FtpClient,
   url: URL,
 ): AsyncGenerator<DirectoryEntry> {
-  const base = new URL(url.href.replace(/;type=d$/i, ""));
-  if (!base.pathname.endsWith("/")) base.pathname += "/";
-  base.search = "";
-  const { entries } = await client.list(remotePath(base));
+  const base = directoryBase(url);
+  const { entries } = await client.list(parseFtpUrl(base).path || "/");
   for (const e of entries) {
-    if (
-      e.name === "." || e.name === ".." || e.facts["type"] === "cdir" ||
-      e.facts["type"] === "pdir"
-    ) {
-      continue;
-    }
     const entry: DirectoryEntry = {
       name: e.name,
       type: e.type,
@@ -71,8 +85,86 @@ async function* listEntries(
   }
 }
 
+function listingLine(e: DirectoryEntry): string {
+  const kind = e.type === "dir" ? "d" : e.type === "link" ? "l" : "-";
+  const size = String(e.size ?? "").padStart(12);
+  const date = e.modified?.toISOString() ?? "".padEnd(24);
+  return `${kind} ${size} ${date} ${e.name}${e.type === "dir" ? "/" : ""}`;
+}
+
+async function listingResponse(
+  client: FtpClient,
+  url: URL,
+  method: string,
+): Promise<Response> {
+  const lines: string[] = [];
+  for await (const e of listEntries(client, url)) lines.push(listingLine(e));
+  await client.close();
+  const text = lines.length ? lines.join("\n") + "\n" : "";
+  return new Response(method === "HEAD" ? null : text, {
+    headers: {
+      "content-type": "text/plain; charset=utf-8",
+      "content-location": directoryBase(url).href,
+    },
+  });
+}
+
+async function fileResponse(
+  client: FtpClient,
+  url: URL,
+  method: string,
+): Promise<Response> {
+  const path = parseFtpUrl(url).path;
+  const ascii = /;type=a$/i.test(url.pathname);
+  const headers = new Headers({ "content-type": mediaTypeFor(path) });
+  try {
+    const size = await client.size(path);
+    // SIZE counts the bytes of a binary transfer; ASCII ones may differ.
+    if (!ascii) headers.set("content-length", String(size));
+  } catch (err) {
+    if (isNotFound(err)) return await directoryOr(client, url, method, err);
+    if (!(err instanceof ReplyError)) throw err;
+    // SIZE is optional (RFC 3659): go on without a length.
+  }
+  try {
+    headers.set(
+      "last-modified",
+      (await client.modifiedTime(path)).toUTCString(),
+    );
+  } catch (err) {
+    if (!(err instanceof ReplyError)) throw err;
+  }
+  if (method === "HEAD") {
+    await client.close();
+    return new Response(null, { headers });
+  }
+  let body: ReadableStream<Uint8Array>;
+  try {
+    body = await client.download(path, { type: ascii ? "ascii" : "binary" });
+  } catch (err) {
+    if (isNotFound(err)) return await directoryOr(client, url, method, err);
+    throw err;
+  }
+  return new Response(closingBody(body, () => client.close()), { headers });
+}
+
+/** A 550 on a file: the path may be a directory named without its final `/`. */
+async function directoryOr(
+  client: FtpClient,
+  url: URL,
+  method: string,
+  notFound: unknown,
+): Promise<Response> {
+  try {
+    await client.cwd(parseFtpUrl(url).path);
+  } catch {
+    throw notFound;
+  }
+  return await listingResponse(client, url, method);
+}
+
 /**
- * Creates the FTP plugin. Each fetch opens its own connection and closes it
+ * Creates the FTP plugin. Each fetch opens its own session and closes it
  * when the body has been read or cancelled.
  *
  * @returns The plugin.
@@ -84,7 +176,10 @@ async function* listEntries(
  *
  * const registry = new ProtocolRegistry().register(ftpPlugin());
  * const res = await registry.fetch("ftp://127.0.0.1:2121/hello.txt");
- * console.log(res.status, await res.text());
+ * console.log(res.status, res.headers.get("last-modified"), await res.text());
+ * for await (const entry of registry.list("ftp://127.0.0.1:2121/pub/")) {
+ *   console.log(entry.type, entry.name, entry.size);
+ * }
  * ```
  */
 export function ftpPlugin(): ProtocolPlugin {
@@ -103,61 +198,26 @@ export function ftpPlugin(): ProtocolPlugin {
           },
         );
       }
+      parseFtpUrl(url); // a malformed URL rejects with a TypeError
       let client: FtpClient;
       try {
         client = await FtpClient.connect(url, clientOptions(init));
       } catch (err) {
-        return errorResponse(statusFor(err), err);
+        if (err instanceof ReplyError) {
+          return errorResponse(statusFor(err), err);
+        }
+        throw err;
       }
       try {
-        if (isDirectoryUrl(url)) {
-          const lines: string[] = [];
-          for await (const e of listEntries(client, url)) {
-            lines.push(
-              `${e.type === "dir" ? "d" : e.type === "link" ? "l" : "-"} ${
-                String(e.size ?? "").padStart(12)
-              } ${e.modified?.toISOString() ?? "".padEnd(24)} ${e.name}${
-                e.type === "dir" ? "/" : ""
-              }`,
-            );
-          }
-          await client.close();
-          return new Response(
-            method === "HEAD" ? null : lines.join("\n") + "\n",
-            {
-              headers: { "content-type": "text/plain; charset=utf-8" },
-            },
-          );
-        }
-        const path = remotePath(url);
-        const headers = new Headers({
-          "content-type": "application/octet-stream",
-        });
-        try {
-          headers.set("content-length", String(await client.size(path)));
-        } catch (err) {
-          if (err instanceof ReplyError && err.code === 550) throw err;
-        }
-        try {
-          headers.set(
-            "last-modified",
-            (await client.modifiedTime(path)).toUTCString(),
-          );
-        } catch { /* MDTM is optional */ }
-        if (method === "HEAD") {
-          await client.close();
-          return new Response(null, { headers });
-        }
-        const type = /;type=a$/i.test(url.pathname)
-          ? "ascii" as const
-          : "binary" as const;
-        const body = await client.download(path, { type });
-        return new Response(closingBody(body, () => client.close()), {
-          headers,
-        });
+        return isDirectoryUrl(url)
+          ? await listingResponse(client, url, method)
+          : await fileResponse(client, url, method);
       } catch (err) {
         await client.close().catch(() => {});
-        return errorResponse(statusFor(err), err);
+        if (err instanceof ReplyError) {
+          return errorResponse(statusFor(err), err);
+        }
+        throw err;
       }
     },
     async *list(

@@ -1,41 +1,60 @@
 /**
- * The built-in `nntp:` / `news:` plugin (RFC 5538 URLs):
+ * The built-in `nntp:` / `news:` plugin (RFC 5538 URLs; `nntps:` and
+ * `snews:` for TLS from the first byte):
  *
- * - `news:<message-id>`, `news:id@host` or `news://server/id@host`
- *   fetch one article (`message/rfc822`: headers, blank line, body);
- * - `nntp://server[:port]/group/123` fetches article 123 of a group;
- * - `nntp://server/group` or `news:group` lists the group's articles (`list`
- *   yields them from OVER; `fetch` returns one text line per article).
+ * - `news:<id@host>`, `news:id@host` or `news://server/id@host` fetch one
+ *   article by message-id, `nntp://server[:port]/group/123` by number:
+ *   `message/rfc822` (the header fields, a blank line, the body, streamed);
+ *   HEAD reads the head only.
+ * - `nntp://server/group`, `nntp://server/group/10-20`, `news:group` or
+ *   `news://server/group` name the group's articles: `list` yields them from
+ *   the overview (OVER), one entry each, with their URLs; `fetch` returns
+ *   one tab-separated text line each (number, subject, from, date; decoded,
+ *   control characters replaced).
+ * - `news:*` or `news://server/` name every group: `list` yields them as
+ *   directories, `fetch` returns one line each (name, high, low, status).
  *
  * The server comes from the URL, else `$NNTPSERVER` when the environment may
- * be read without a prompt, else `localhost`. NNTP replies map to statuses:
- * 411, 423 and 430 → 404, 480/481 → 401, 502 → 403, other 4xx → 503.
+ * be read without a prompt, else `localhost`; a user name and password in
+ * the URL are used for AUTHINFO. Refusals become statuses, with the reply in
+ * an `x-inetkit-reply` header: 411, 420, 423 and 430 → 404, 480–483 → 401,
+ * 502 → 403, other 4xx → 503, other 5xx → 502. When no reply can be had at
+ * all `fetch` rejects, like the web `fetch` on a network error; a URL that
+ * is not a valid news URL rejects with a `TypeError`.
  *
  * @module
  */
 
-import { NntpClient, type NntpClientOptions } from "../protocols/nntp.ts";
+import {
+  NntpClient,
+  type NntpClientOptions,
+  type NntpGroup,
+  type OverviewEntry,
+} from "../protocols/nntp.ts";
 import { decodeHeader } from "../protocols/mime_header.ts";
 import { ReplyError } from "../protocols/errors.ts";
-import { parseNewsUrl } from "../protocols/news_url.ts";
+import {
+  type NewsGroupUrl,
+  newsUrl,
+  type ParsedNewsUrl,
+  parseNewsUrl,
+} from "../protocols/news_url.ts";
 import type {
   DirectoryEntry,
   PluginFetchInit,
   ProtocolPlugin,
 } from "./registry.ts";
-import { closingBody, errorResponse } from "./_response.ts";
+import { closingBody, errorResponse, prefixedBody } from "./_response.ts";
 
 const encoder = new TextEncoder();
+// deno-lint-ignore no-control-regex
+const CONTROL_REGEXP = /[\x00-\x1f\x7f-\x9f]/g;
 
-function statusFor(err: unknown): number {
-  if (err instanceof ReplyError) {
-    if ([411, 423, 430, 420].includes(err.code)) return 404;
-    if ([480, 481, 482].includes(err.code)) return 401;
-    if (err.code === 502) return 403;
-    return err.transient ? 503 : 502;
-  }
-  if (err instanceof TypeError) return 400;
-  return 502;
+function statusFor(err: ReplyError): number {
+  if ([411, 420, 423, 430].includes(err.code)) return 404;
+  if (err.code >= 480 && err.code <= 483) return 401;
+  if (err.code === 502) return 403;
+  return err.transient ? 503 : 502;
 }
 
 function envServer(): string | undefined {
@@ -50,58 +69,17 @@ function envServer(): string | undefined {
   }
 }
 
-/** What a news URL names, with its server. */
-type Target =
-  | {
-    kind: "article";
-    messageId: string;
-    server?: string;
-    port?: number;
-    tls?: boolean;
+function parseTarget(url: URL): ParsedNewsUrl {
+  try {
+    return parseNewsUrl(url.href);
+  } catch (err) {
+    throw new TypeError((err as Error).message, { cause: err });
   }
-  | {
-    kind: "number";
-    group: string;
-    number: number;
-    server?: string;
-    port?: number;
-    tls?: boolean;
-  }
-  | {
-    kind: "group";
-    group: string;
-    server?: string;
-    port?: number;
-    tls?: boolean;
-  };
-
-function parseTarget(url: URL): Target {
-  const parsed = parseNewsUrl(url.href);
-  const where = {
-    ...(parsed.server !== undefined ? { server: parsed.server } : {}),
-    ...(parsed.port !== undefined ? { port: parsed.port } : {}),
-    ...(parsed.tls ? { tls: true } : {}),
-  };
-  if (parsed.kind === "article") {
-    return { kind: "article", messageId: parsed.messageId, ...where };
-  }
-  if (parsed.group === "*") {
-    throw new TypeError(`News URL names no single group: "${url.href}"`);
-  }
-  if (parsed.range) {
-    return {
-      kind: "number",
-      group: parsed.group,
-      number: parsed.range.start,
-      ...where,
-    };
-  }
-  return { kind: "group", group: parsed.group, ...where };
 }
 
 async function connect(
   url: URL,
-  target: Target,
+  target: ParsedNewsUrl,
   init: PluginFetchInit,
 ): Promise<NntpClient> {
   const tls = target.tls ?? false;
@@ -127,25 +105,146 @@ async function connect(
   return await NntpClient.connect(options);
 }
 
+/** The URL of an overview entry: by number for `nntp:`, by message-id for `news:`. */
+function articleUrl(url: URL, group: string, o: OverviewEntry): string {
+  if (url.protocol === "nntp:" || url.protocol === "nntps:") {
+    return `${url.protocol}//${url.host}/${
+      encodeURIComponent(group)
+    }/${o.number}`;
+  }
+  const id = newsUrl(o.messageId).slice("news:".length);
+  return url.host
+    ? `${url.protocol}//${url.host}/${id}`
+    : `${url.protocol}${id}`;
+}
+
+function clean(text: string): string {
+  return text.replace(CONTROL_REGEXP, " ");
+}
+
+function parseDate(text: string): Date | undefined {
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+async function* overview(
+  client: NntpClient,
+  target: NewsGroupUrl,
+  selected?: NntpGroup,
+): AsyncGenerator<OverviewEntry> {
+  const info = selected ?? await client.group(target.group);
+  const start = Math.max(target.range?.start ?? info.low, info.low);
+  const end = Math.min(target.range?.end ?? info.high, info.high);
+  if (info.count === 0 || end < start) return;
+  yield* client.over({ start, end });
+}
+
+async function* articleEntries(
+  client: NntpClient,
+  url: URL,
+  target: NewsGroupUrl,
+): AsyncGenerator<DirectoryEntry> {
+  for await (const o of overview(client, target)) {
+    const entry: DirectoryEntry = {
+      name: clean(decodeHeader(o.subject)),
+      type: "file",
+      url: articleUrl(url, target.group, o),
+    };
+    if (o.bytes !== undefined) entry.size = o.bytes;
+    const date = parseDate(o.date);
+    if (date) entry.modified = date;
+    yield entry;
+  }
+}
+
 async function* groupEntries(
   client: NntpClient,
   url: URL,
-  group: string,
 ): AsyncGenerator<DirectoryEntry> {
-  const info = await client.group(group);
-  if (info.count === 0 || info.high < info.low) return;
-  const base = url.host ? `${url.protocol}//${url.host}/` : "news:";
-  for await (const o of client.over({ start: info.low, end: info.high })) {
+  const base = url.host ? `${url.protocol}//${url.host}/` : url.protocol;
+  for await (const g of client.listActive()) {
     yield {
-      name: `${o.number} ${decodeHeader(o.subject)}`,
-      type: "file",
-      size: o.bytes,
-      modified: new Date(o.date),
-      url: url.host
-        ? `${base}${encodeURIComponent(group)}/${o.number}`
-        : `${base}${encodeURIComponent(o.messageId.replace(/^<|>$/g, ""))}`,
+      name: g.name,
+      type: "dir",
+      size: Math.max(0, g.high - g.low + 1),
+      url: `${base}${encodeURIComponent(g.name)}`,
     };
   }
+}
+
+/** A text body from an async source of lines; the connection closes at its end. */
+function linesBody(
+  client: NntpClient,
+  lines: AsyncIterable<string>,
+): ReadableStream<Uint8Array> {
+  const iterator = lines[Symbol.asyncIterator]();
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await iterator.next();
+      if (done) controller.close();
+      else controller.enqueue(encoder.encode(value + "\n"));
+    },
+    async cancel() {
+      await iterator.return?.();
+    },
+  }, { highWaterMark: 0 });
+  return closingBody(stream, () => client.close());
+}
+
+async function* overviewLines(
+  client: NntpClient,
+  target: NewsGroupUrl,
+  selected: NntpGroup,
+): AsyncGenerator<string> {
+  for await (const o of overview(client, target, selected)) {
+    const fields = [o.subject, o.from].map((v) => clean(decodeHeader(v)));
+    yield `${o.number}\t${fields[0]}\t${fields[1]}\t${clean(o.date)}`;
+  }
+}
+
+async function* activeLines(client: NntpClient): AsyncGenerator<string> {
+  for await (const g of client.listActive()) {
+    yield `${g.name}\t${g.high}\t${g.low}\t${clean(g.status)}`;
+  }
+}
+
+async function articleResponse(
+  client: NntpClient,
+  target: ParsedNewsUrl,
+  method: string,
+): Promise<Response> {
+  let which: string | number;
+  if (target.kind === "article") {
+    which = target.messageId;
+  } else {
+    await client.group(target.group);
+    which = target.range!.start;
+  }
+  const headers = new Headers({ "content-type": "message/rfc822" });
+  if (method === "HEAD") {
+    const head = await client.head(which);
+    setArticleHeaders(headers, head.messageId, head.headers.get("Date"));
+    client.close();
+    return new Response(null, { headers });
+  }
+  const article = await client.article(which);
+  setArticleHeaders(headers, article.messageId, article.headers.get("Date"));
+  const head = article.headers.fields.map((f) => `${f.name}: ${f.value}\r\n`)
+    .join("");
+  const body = prefixedBody(encoder.encode(head + "\r\n"), article.body);
+  return new Response(closingBody(body, () => client.close()), { headers });
+}
+
+function setArticleHeaders(
+  headers: Headers,
+  messageId: string,
+  date: string | undefined,
+): void {
+  if (messageId) {
+    headers.set("x-message-id", messageId.replace(/[^\x20-\x7e]/g, "?"));
+  }
+  const parsed = date === undefined ? undefined : parseDate(date);
+  if (parsed) headers.set("last-modified", parsed.toUTCString());
 }
 
 /**
@@ -162,6 +261,9 @@ async function* groupEntries(
  * const registry = new ProtocolRegistry().register(nntpPlugin());
  * const res = await registry.fetch("nntp://127.0.0.1:1119/local.test/3");
  * console.log(await res.text());
+ * for await (const entry of registry.list("nntp://127.0.0.1:1119/local.test")) {
+ *   console.log(entry.name, entry.url);
+ * }
  * ```
  */
 export function nntpPlugin(): ProtocolPlugin {
@@ -174,81 +276,43 @@ export function nntpPlugin(): ProtocolPlugin {
       if (method !== "GET" && method !== "HEAD") {
         return new Response(
           `Method ${method} is not supported for news URLs\n`,
-          {
-            status: 405,
-            headers: { allow: "GET, HEAD" },
-          },
+          { status: 405, headers: { allow: "GET, HEAD" } },
         );
       }
-      let target: Target;
-      try {
-        target = parseTarget(url);
-      } catch (err) {
-        return errorResponse(400, err);
-      }
+      const target = parseTarget(url);
       let client: NntpClient;
       try {
         client = await connect(url, target, init);
       } catch (err) {
-        return errorResponse(statusFor(err), err);
+        if (err instanceof ReplyError) {
+          return errorResponse(statusFor(err), err);
+        }
+        throw err;
       }
       try {
-        if (target.kind === "group") {
-          const lines: string[] = [];
-          for await (const e of groupEntries(client, url, target.group)) {
-            lines.push(e.name);
-          }
-          client.close();
-          return new Response(
-            method === "HEAD" ? null : lines.join("\n") + "\n",
-            {
-              headers: { "content-type": "text/plain; charset=utf-8" },
-            },
-          );
-        }
-        if (target.kind === "number") await client.group(target.group);
-        const article = await client.article(
-          target.kind === "article" ? target.messageId : target.number,
-        );
-        const headers = new Headers({ "content-type": "message/rfc822" });
-        const id = article.headers.get("Message-ID");
-        if (id) headers.set("x-message-id", id.replace(/[^\x20-\x7e]/g, "?"));
+        const single = target.kind === "article" ||
+          (target.range !== undefined &&
+            target.range.end === target.range.start);
+        if (single) return await articleResponse(client, target, method);
+        const text = { "content-type": "text/plain; charset=utf-8" };
+        // A group is selected before the status is known, so a missing one is a 404.
+        const selected = target.kind === "group" && target.group !== "*"
+          ? await client.group(target.group)
+          : undefined;
         if (method === "HEAD") {
           client.close();
-          return new Response(null, { headers });
+          return new Response(null, { headers: text });
         }
-        const head = article.headers.fields.map((f) =>
-          `${f.name}: ${f.value}\r\n`
-        )
-          .join("");
-        const prefix = encoder.encode(head + "\r\n");
-        const body = article.body;
-        const joined = new ReadableStream<Uint8Array>({
-          start(controller) {
-            controller.enqueue(prefix);
-          },
-          async pull(controller) {
-            const reader = body.getReader();
-            try {
-              while (true) {
-                const { value, done } = await reader.read();
-                if (done) break;
-                controller.enqueue(value);
-              }
-              controller.close();
-            } catch (err) {
-              controller.error(err);
-            } finally {
-              reader.releaseLock();
-            }
-          },
-        });
-        return new Response(closingBody(joined, () => client.close()), {
-          headers,
-        });
+        const lines = selected && target.kind === "group"
+          ? overviewLines(client, target, selected)
+          : activeLines(client);
+        return new Response(linesBody(client, lines), { headers: text });
       } catch (err) {
         client.close();
-        return errorResponse(statusFor(err), err);
+        if (err instanceof ReplyError) {
+          return errorResponse(statusFor(err), err);
+        }
+        throw err;
       }
     },
     async *list(
@@ -257,11 +321,12 @@ export function nntpPlugin(): ProtocolPlugin {
     ): AsyncGenerator<DirectoryEntry> {
       const target = parseTarget(url);
       if (target.kind !== "group") {
-        throw new TypeError(`Not a group URL: "${url.href}"`);
+        throw new TypeError(`Cannot list an article URL: "${url.href}"`);
       }
       const client = await connect(url, target, init);
       try {
-        yield* groupEntries(client, url, target.group);
+        if (target.group === "*") yield* groupEntries(client, url);
+        else yield* articleEntries(client, url, target);
       } finally {
         client.close();
       }

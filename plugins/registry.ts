@@ -72,19 +72,25 @@ export interface ProtocolPlugin {
 }
 
 /**
- * Raised when a scheme is registered twice.
+ * Raised when a scheme is registered twice: the message names the scheme,
+ * the plugin that has it and the plugin that asked for it.
  *
  * @example Usage
  * ```ts
  * import { SchemeConflictError } from "./registry.ts";
- * import { assert } from "../tests/_assert.ts";
+ * import { assertEquals } from "../tests/_assert.ts";
  *
- * assert(new SchemeConflictError("ftp", "a", "b") instanceof Error);
+ * const err = new SchemeConflictError("ftp", "ftp", "my-ftp");
+ * assertEquals(err.message, 'Cannot register "my-ftp" for scheme "ftp": already registered by "ftp"');
  * ```
  */
 export class SchemeConflictError extends Error {
   /** The scheme. */
   readonly scheme: string;
+  /** The name of the plugin that has the scheme. */
+  readonly existing: string;
+  /** The name of the plugin that asked for it. */
+  readonly incoming: string;
 
   /**
    * Creates the error.
@@ -99,6 +105,8 @@ export class SchemeConflictError extends Error {
     );
     this.name = this.constructor.name;
     this.scheme = scheme;
+    this.existing = existing;
+    this.incoming = incoming;
   }
 }
 
@@ -142,6 +150,9 @@ export class ProtocolRegistry {
    * @throws {SchemeConflictError} When one of its schemes is taken; nothing is registered then.
    */
   register(plugin: ProtocolPlugin): this {
+    if (typeof plugin.fetch !== "function") {
+      throw new TypeError(`Plugin "${plugin.name}" has no fetch function`);
+    }
     const schemes = plugin.schemes.map(normalizeScheme);
     if (schemes.length === 0) {
       throw new TypeError(`Plugin "${plugin.name}" names no scheme`);
