@@ -2,14 +2,17 @@
  * An example third-party plugin: Finger (RFC 1288) for `finger://` URLs,
  * written against inetkit's public API only (`mod.ts`).
  *
- * - `finger://host/user` asks for `user`; `finger://host/` lists users;
- *   `finger://host/W/user` (or `/%2FW%20user`) asks for the verbose form.
- * - The query may not contain CR, LF or NUL (it would inject a second line);
- *   `@` is refused too, so the server is never asked to forward the query
- *   to another host (RFC 1288 §3.2.1).
- * - The reply is capped (1 MiB by default) and every control character but
- *   tab and newline is removed, so a hostile server cannot drive the
- *   terminal that shows the output.
+ * - `finger://host/user` asks for `user`; `finger://host/` lists the users;
+ *   `finger://host/W/user` (or `finger://host/%2FW%20user`) asks for the
+ *   verbose form (`/W user`).
+ * - The query may not contain CR, LF or NUL (it would inject a second line):
+ *   `fetch` rejects with a `CommandInjectionError`. `@` is refused too, so
+ *   the server is never asked to forward the query to another host
+ *   (RFC 1288 §3.2.1, §3.3.1).
+ * - The reply is capped (1 MiB by default; more rejects with a
+ *   `ProtocolError`) and every control character but tab and newline is
+ *   removed, so a hostile server cannot drive the terminal that shows it.
+ * - The timeout and abort signal of the fetch apply to every wait.
  *
  * @example Usage
  * ```ts ignore
@@ -24,11 +27,11 @@
  */
 
 import {
-  BufferedReader,
   checkCommandArgument,
   dial,
   type PluginFetchInit,
   type ProtocolPlugin,
+  TextProtoConn,
 } from "../../mod.ts";
 
 // deno-lint-ignore no-control-regex
@@ -67,7 +70,8 @@ export function sanitizeFingerText(text: string): string {
  *
  * @param pathname The URL's path, percent-encoded.
  * @returns The query.
- * @throws {TypeError} When the query holds CR, LF, NUL or `@`.
+ * @throws {CommandInjectionError} When the query holds CR, LF or NUL.
+ * @throws {TypeError} When it holds `@` (forwarding) or bad percent-encoding.
  *
  * @example Usage
  * ```ts
@@ -79,7 +83,14 @@ export function sanitizeFingerText(text: string): string {
  * ```
  */
 export function fingerQuery(pathname: string): string {
-  let path = decodeURIComponent(pathname).replace(/^\//, "");
+  let path: string;
+  try {
+    path = decodeURIComponent(pathname).replace(/^\//, "");
+  } catch (cause) {
+    throw new TypeError(`Invalid percent-encoding in "${pathname}"`, {
+      cause,
+    });
+  }
   let verbose = false;
   if (/^\/?W(\/| |$)/.test(path)) {
     verbose = true;
@@ -100,10 +111,10 @@ export function fingerQuery(pathname: string): string {
  *
  * @example Usage
  * ```ts ignore
- * import { defaultRegistry } from "../../mod.ts";
+ * import { createDefaultRegistry } from "../../mod.ts";
  * import { fingerPlugin } from "./finger.ts";
  *
- * defaultRegistry().register(fingerPlugin());
+ * const registry = createDefaultRegistry().register(fingerPlugin());
  * ```
  */
 export function fingerPlugin(
@@ -115,36 +126,33 @@ export function fingerPlugin(
     schemes: ["finger"],
     defaultPorts: { finger: 79 },
     async fetch(url: URL, init: PluginFetchInit = {}): Promise<Response> {
-      let query: string;
-      try {
-        query = fingerQuery(url.pathname);
-      } catch (err) {
-        return new Response(`${(err as Error).message}\n`, { status: 400 });
-      }
-      const conn = await dial({
-        hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
-        port: Number(url.port || 79),
+      // Refuse a hostile query before connecting.
+      const query = fingerQuery(url.pathname);
+      const wait = {
         ...(init.timeout !== undefined ? { timeout: init.timeout } : {}),
         ...(init.signal ? { signal: init.signal } : {}),
+      };
+      const socket = await dial({
+        hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+        port: Number(url.port || 79),
+        ...wait,
       });
+      // TextProtoConn puts the timeout and the signal on every read and write.
+      const conn = new TextProtoConn(socket, wait);
       try {
-        const line = new TextEncoder().encode(query + "\r\n");
-        for (let off = 0; off < line.length;) {
-          off += await conn.write(line.subarray(off));
-        }
-        const bytes = await new BufferedReader(conn).readToEnd(maxBytes);
-        const text = new TextDecoder().decode(bytes);
-        return new Response(sanitizeFingerText(text), {
+        await conn.writeLine(query);
+        // Finger replies end when the server closes the connection.
+        const bytes = await conn.reader.readToEnd(maxBytes);
+        const text = sanitizeFingerText(new TextDecoder().decode(bytes));
+        return new Response(text, {
           headers: { "content-type": "text/plain; charset=utf-8" },
         });
       } finally {
-        try {
-          conn.close();
-        } catch { /* closed */ }
+        conn.close();
       }
     },
   };
 }
 
-/** The plugin, for `get.ts --plugin` and other loaders that take a default export. */
+/** The plugin factory, for `get.ts --plugin` and other loaders that take a default export. */
 export default fingerPlugin;

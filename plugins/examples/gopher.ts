@@ -4,12 +4,19 @@
  *
  * - `gopher://host[:port]/<type><selector>[%09<search>]`; an empty path is
  *   the root menu (type `1`).
- * - Menus (types `1` and `7`) are parsed: `list` yields their items as
- *   typed entries with URLs; `fetch` returns them as readable text lines.
- * - Text items (type `0`) lose their terminating `.` line and dot-stuffing;
+ * - Menus (type `1`, and the results of a type `7` search) are parsed:
+ *   `list` yields their items as typed entries with URLs; `fetch` returns
+ *   them as text, one item a line.
+ * - Text items (type `0`) end at the `.` line and lose their dot-stuffing;
  *   other types stream the bytes as sent, until the server closes.
- * - Selectors and search strings with CR, LF, NUL or TAB are refused (they
- *   would inject a second request line); replies are capped (16 MiB by default).
+ * - Selectors and search strings with CR, LF, NUL or TAB are refused with a
+ *   {@linkcode GopherSelectorError} (they would inject a second request or
+ *   a search the URL did not ask for); replies are capped (16 MiB by
+ *   default; more fails with a `ProtocolError`).
+ * - Text shown to the user (menus, type `0`) loses its control characters
+ *   but tab and newline; menu items whose host is not a plain host name are
+ *   shown as information lines rather than links. In `list`, information
+ *   lines are `"other"` entries carrying the menu's own URL.
  *
  * @example Usage
  * ```ts ignore
@@ -26,12 +33,13 @@
  */
 
 import {
-  BufferedReader,
   CommandInjectionError,
   dial,
   type DirectoryEntry,
   type PluginFetchInit,
+  ProtocolError,
   type ProtocolPlugin,
+  TextProtoConn,
 } from "../../mod.ts";
 
 /** Options for {@linkcode gopherPlugin}. */
@@ -68,14 +76,59 @@ export interface GopherMenuItem {
   port: number;
 }
 
+/**
+ * A selector or search string that would change the request line: it holds
+ * CR, LF, NUL or TAB.
+ *
+ * @example Usage
+ * ```ts
+ * import { GopherSelectorError } from "./gopher.ts";
+ * import { CommandInjectionError } from "../../mod.ts";
+ * import { assert } from "../../tests/_assert.ts";
+ *
+ * assert(new GopherSelectorError("a\tb") instanceof CommandInjectionError);
+ * ```
+ */
+export class GopherSelectorError extends CommandInjectionError {
+  /**
+   * Creates the error.
+   *
+   * @param argument The selector or search string.
+   */
+  constructor(argument: string) {
+    super(argument);
+    this.message =
+      `Cannot send a Gopher selector containing CR, LF, NUL or TAB: ${
+        JSON.stringify(argument)
+      }`;
+  }
+}
+
 const FORBIDDEN_REGEXP = /[\r\n\0\t]/;
+// deno-lint-ignore no-control-regex
+const CONTROL_REGEXP = /[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]/g;
+const HOST_REGEXP =
+  /^(?:[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?|[0-9A-Fa-f:.]+)$/;
+/** Types whose items cannot be fetched as a document (telnet, tn3270, CSO, error, info). */
+const NOT_DOCUMENTS = new Set(["2", "3", "8", "T", "i"]);
+
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch (cause) {
+    throw new TypeError(`Invalid percent-encoding in "${text}"`, { cause });
+  }
+}
 
 /**
- * Parses a `gopher:` URL into type, selector and search.
+ * Parses a `gopher:` URL into type, selector and search (RFC 4266 §2: the
+ * path is the type character, the selector, then `%09` and the search; a
+ * second `%09` starts a Gopher+ string, ignored here).
  *
  * @param url The URL.
  * @returns The request.
- * @throws {CommandInjectionError} When the selector or search holds CR, LF, NUL or TAB.
+ * @throws {GopherSelectorError} When the selector or search holds CR, LF, NUL or TAB.
+ * @throws {TypeError} For bad percent-encoding.
  *
  * @example Usage
  * ```ts
@@ -90,26 +143,26 @@ const FORBIDDEN_REGEXP = /[\r\n\0\t]/;
  * ```
  */
 export function parseGopherUrl(url: URL): GopherRequest {
+  // `?` and `#` belong to the selector: Gopher URLs have no query or fragment.
   const path = url.pathname.replace(/^\//, "") + url.search + url.hash;
   if (path === "") return { type: "1", selector: "" };
   const type = path[0]!;
-  const rest = path.slice(1);
-  const tab = rest.search(/%09/i);
-  const selector = decodeURIComponent(tab >= 0 ? rest.slice(0, tab) : rest);
-  if (FORBIDDEN_REGEXP.test(selector)) {
-    throw new CommandInjectionError(selector);
-  }
-  if (tab < 0) return { type, selector };
-  const search = decodeURIComponent(rest.slice(tab + 3).split(/%09/i)[0] ?? "");
-  if (FORBIDDEN_REGEXP.test(search)) throw new CommandInjectionError(search);
+  const [rawSelector = "", rawSearch] = path.slice(1).split(/%09/i);
+  const selector = decode(rawSelector);
+  if (FORBIDDEN_REGEXP.test(selector)) throw new GopherSelectorError(selector);
+  if (rawSearch === undefined) return { type, selector };
+  const search = decode(rawSearch);
+  if (FORBIDDEN_REGEXP.test(search)) throw new GopherSelectorError(search);
   return { type, selector, search };
 }
 
 /**
- * Parses a menu (without its final `.` line handling: lines after `.` are ignored).
+ * Parses a menu, up to its `.` line. Lines that are not items (no tab, no
+ * host, a bad port, a host that is not a plain name or address) become `i`
+ * (information) items showing the whole line.
  *
  * @param text The menu.
- * @returns The items; malformed lines become `i` (info) items.
+ * @returns The items.
  *
  * @example Usage
  * ```ts
@@ -126,28 +179,36 @@ export function parseGopherMenu(text: string): GopherMenuItem[] {
     const line = raw.replace(/\r$/, "");
     if (line === ".") break;
     if (line === "") continue;
-    const [head, selector = "", host = "", port = "70"] = line.split("\t");
-    const type = head![0]!;
-    const display = head!.slice(1);
-    const portNumber = Number(port.trim());
+    const [head = "", selector = "", host = "", port = "70"] = line.split("\t");
+    const type = head.slice(0, 1);
+    const portNumber = /^\s*\d{1,5}\s*$/.test(port) ? Number(port) : 0;
     if (
-      !host || !Number.isInteger(portNumber) || portNumber < 1 ||
+      type === "i" || !HOST_REGEXP.test(host) || portNumber < 1 ||
       portNumber > 65535
     ) {
-      items.push({ type: "i", display: line, selector: "", host: "", port: 0 });
+      items.push({
+        type: "i",
+        display: type === "i" ? head.slice(1) : line,
+        selector: "",
+        host: "",
+        port: 0,
+      });
       continue;
     }
-    items.push({ type, display, selector, host, port: portNumber });
+    items.push({
+      type,
+      display: head.slice(1),
+      selector,
+      host,
+      port: portNumber,
+    });
   }
   return items;
 }
 
 function entryType(type: string): DirectoryEntry["type"] {
-  return type === "1" || type === "7"
-    ? "dir"
-    : type === "i" || type === "3"
-    ? "other"
-    : "file";
+  if (type === "1" || type === "7") return "dir";
+  return NOT_DOCUMENTS.has(type) ? "other" : "file";
 }
 
 function itemUrl(item: GopherMenuItem): string {
@@ -159,39 +220,103 @@ function itemUrl(item: GopherMenuItem): string {
   return `gopher://${host}:${item.port}/${item.type}${selector}`;
 }
 
-async function request(
+function clean(text: string): string {
+  return text.replace(/\r\n/g, "\n").replace(CONTROL_REGEXP, "");
+}
+
+function menuText(items: GopherMenuItem[]): string {
+  return items.map((i) =>
+    clean(
+      i.type === "i"
+        ? `      ${i.display}`
+        : `[${i.type}]  ${i.display}  ${itemUrl(i)}`,
+    ).replace(/\n/g, " ") + "\n"
+  ).join("");
+}
+
+/** A text item without its `.` line and dot-stuffing (RFC 1436 §3.8). */
+function textItem(text: string): string {
+  const lines = text.replace(/\r\n/g, "\n").split("\n");
+  const end = lines.indexOf(".");
+  const kept = end >= 0 ? lines.slice(0, end) : lines;
+  return clean(kept.map((l) => l.startsWith("..") ? l.slice(1) : l).join("\n"));
+}
+
+/** Connects and sends the request line; the reply is the caller's to read. */
+async function open(
+  url: URL,
+  req: GopherRequest,
+  init: PluginFetchInit,
+): Promise<TextProtoConn> {
+  const wait = {
+    ...(init.timeout !== undefined ? { timeout: init.timeout } : {}),
+    ...(init.signal ? { signal: init.signal } : {}),
+  };
+  const socket = await dial({
+    hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+    port: Number(url.port || 70),
+    ...wait,
+  });
+  const conn = new TextProtoConn(socket, wait);
+  try {
+    await conn.writeLine(
+      req.search === undefined
+        ? req.selector
+        : `${req.selector}\t${req.search}`,
+    );
+  } catch (err) {
+    conn.close();
+    throw err;
+  }
+  return conn;
+}
+
+async function readAll(
   url: URL,
   req: GopherRequest,
   init: PluginFetchInit,
   maxBytes: number,
-): Promise<Uint8Array<ArrayBuffer>> {
-  const conn = await dial({
-    hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
-    port: Number(url.port || 70),
-    ...(init.timeout !== undefined ? { timeout: init.timeout } : {}),
-    ...(init.signal ? { signal: init.signal } : {}),
-  });
+): Promise<string> {
+  const conn = await open(url, req, init);
   try {
-    const line = req.search === undefined
-      ? req.selector
-      : `${req.selector}\t${req.search}`;
-    const bytes = new TextEncoder().encode(line + "\r\n");
-    for (let off = 0; off < bytes.length;) {
-      off += await conn.write(bytes.subarray(off));
-    }
-    return await new BufferedReader(conn).readToEnd(maxBytes);
+    return new TextDecoder().decode(await conn.reader.readToEnd(maxBytes));
   } finally {
-    try {
-      conn.close();
-    } catch { /* closed */ }
+    conn.close();
   }
 }
 
-function textItem(text: string): string {
-  const lines = text.replace(/\r\n/g, "\n").split("\n");
-  const end = lines.indexOf(".");
-  return (end >= 0 ? lines.slice(0, end) : lines)
-    .map((l) => l.startsWith("..") ? l.slice(1) : l).join("\n");
+/** The reply as a stream, capped; the connection closes at its end or on cancel. */
+function replyStream(
+  conn: TextProtoConn,
+  maxBytes: number,
+): ReadableStream<Uint8Array> {
+  let total = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const chunk = new Uint8Array(64 * 1024);
+        const n = await conn.reader.read(chunk);
+        if (n === null) {
+          conn.close();
+          controller.close();
+          return;
+        }
+        total += n;
+        if (total > maxBytes) {
+          throw new ProtocolError(
+            `Peer sent more than the limit of ${maxBytes} bytes`,
+          );
+        }
+        controller.enqueue(chunk.subarray(0, n));
+      } catch (err) {
+        conn.close();
+        controller.error(err);
+      }
+    },
+    cancel() {
+      conn.close();
+    },
+  }, { highWaterMark: 0 });
 }
 
 /**
@@ -202,10 +327,10 @@ function textItem(text: string): string {
  *
  * @example Usage
  * ```ts ignore
- * import { defaultRegistry } from "../../mod.ts";
+ * import { createDefaultRegistry } from "../../mod.ts";
  * import { gopherPlugin } from "./gopher.ts";
  *
- * defaultRegistry().register(gopherPlugin());
+ * const registry = createDefaultRegistry().register(gopherPlugin());
  * ```
  */
 export function gopherPlugin(
@@ -217,30 +342,23 @@ export function gopherPlugin(
     schemes: ["gopher"],
     defaultPorts: { gopher: 70 },
     async fetch(url: URL, init: PluginFetchInit = {}): Promise<Response> {
-      let req: GopherRequest;
-      try {
-        req = parseGopherUrl(url);
-      } catch (err) {
-        return new Response(`${(err as Error).message}\n`, { status: 400 });
+      const req = parseGopherUrl(url);
+      if (NOT_DOCUMENTS.has(req.type)) {
+        throw new TypeError(
+          `Cannot fetch Gopher items of type "${req.type}": "${url.href}"`,
+        );
       }
-      const bytes = await request(url, req, init, maxBytes);
+      const text = { "content-type": "text/plain; charset=utf-8" };
       if (req.type === "1" || req.type === "7") {
-        const items = parseGopherMenu(new TextDecoder().decode(bytes));
-        const text = items.map((i) =>
-          i.type === "i"
-            ? `     ${i.display}`
-            : `[${i.type}]  ${i.display}  ${itemUrl(i)}`
-        ).join("\n");
-        return new Response(text + "\n", {
-          headers: { "content-type": "text/plain; charset=utf-8" },
-        });
+        const menu = await readAll(url, req, init, maxBytes);
+        return new Response(menuText(parseGopherMenu(menu)), { headers: text });
       }
       if (req.type === "0") {
-        return new Response(textItem(new TextDecoder().decode(bytes)), {
-          headers: { "content-type": "text/plain; charset=utf-8" },
-        });
+        const body = await readAll(url, req, init, maxBytes);
+        return new Response(textItem(body), { headers: text });
       }
-      return new Response(bytes, {
+      const conn = await open(url, req, init);
+      return new Response(replyStream(conn, maxBytes), {
         headers: { "content-type": "application/octet-stream" },
       });
     },
@@ -252,17 +370,18 @@ export function gopherPlugin(
       if (req.type !== "1" && req.type !== "7") {
         throw new TypeError(`Not a Gopher menu: "${url.href}"`);
       }
-      const bytes = await request(url, req, init, maxBytes);
-      for (const item of parseGopherMenu(new TextDecoder().decode(bytes))) {
+      const menu = await readAll(url, req, init, maxBytes);
+      for (const item of parseGopherMenu(menu)) {
         yield {
-          name: item.display,
+          name: clean(item.display).replace(/\n/g, " "),
           type: entryType(item.type),
-          url: itemUrl(item),
+          // Information lines link nowhere: they carry the menu's own URL.
+          url: item.type === "i" ? url.href : itemUrl(item),
         };
       }
     },
   };
 }
 
-/** The plugin, for `get.ts --plugin` and other loaders that take a default export. */
+/** The plugin factory, for `get.ts --plugin` and other loaders that take a default export. */
 export default gopherPlugin;
