@@ -3,6 +3,7 @@ import {
   ProtocolRegistry,
   SchemeConflictError,
 } from "../plugins/registry.ts";
+import { createDefaultRegistry, defaultRegistry } from "../plugins/mod.ts";
 import {
   assert,
   assertEquals,
@@ -86,8 +87,24 @@ Deno.test(
       SchemeConflictError,
       '"two" for scheme "x-a": already registered by "one"',
     );
-    assertEquals(err.scheme, "x-a");
+    assertEquals(
+      [err.scheme, err.existing, err.incoming],
+      ["x-a", "one", "two"],
+    );
     assertEquals(registry.lookup("x-b"), undefined);
+    assertThrows(
+      () => registry.register({ ...echoPlugin("none", []) }),
+      TypeError,
+      "names no scheme",
+    );
+    assertThrows(
+      () =>
+        registry.register(
+          { name: "broken", schemes: ["x-c"] } as unknown as ProtocolPlugin,
+        ),
+      TypeError,
+      "no fetch",
+    );
     assertThrows(
       () => registry.register(echoPlugin("bad", ["no spaces"])),
       TypeError,
@@ -125,3 +142,32 @@ Deno.test("ProtocolRegistry.close() closes every plugin once", {
   await registry.close();
   assertEquals(closed, 1);
 });
+
+Deno.test(
+  "createDefaultRegistry() returns fresh registries with the built-ins; defaultRegistry() is shared",
+  {
+    permissions: "none",
+  },
+  async () => {
+    const a = createDefaultRegistry();
+    const b = createDefaultRegistry();
+    assertEquals(a.schemes(), [
+      "ftp",
+      "ftps",
+      "http",
+      "https",
+      "news",
+      "nntp",
+      "nntps",
+      "snews",
+    ]);
+    a.unregister("ftp");
+    assertEquals(b.lookup("ftp")?.name, "ftp");
+    assert(a.lookup("ftps") !== b.lookup("ftps"), "plugins are not shared");
+    assertEquals(a.lookup("https")?.defaultPorts["https"], 443);
+    assert(defaultRegistry() === defaultRegistry());
+    assert(defaultRegistry() !== a);
+    await a.close();
+    await b.close();
+  },
+);
