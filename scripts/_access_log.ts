@@ -239,6 +239,8 @@ export function withAccessLog(
   return async (req, info) => {
     const time = new Date();
     const started = performance.now();
+    // Read now: Deno refuses `remoteAddr` once the request has closed.
+    const host = remoteHost(info);
     let res: Response;
     try {
       res = await handler(req, info);
@@ -253,7 +255,7 @@ export function withAccessLog(
     const url = new URL(req.url);
     const write = (bytes: number) =>
       log(formatAccessLog({
-        host: remoteHost(info),
+        host,
         time,
         method: req.method,
         target: url.pathname + url.search,
