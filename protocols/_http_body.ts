@@ -1,7 +1,12 @@
 /**
  * HTTP/1.1 body framing for the client: reading Content-Length, chunked and
- * close-delimited bodies straight from the connection's buffered reader, and
- * writing chunked request bodies.
+ * close-delimited bodies from the connection's buffered reader, and writing
+ * chunked request bodies.
+ *
+ * Bytes already buffered are handed out first; after that, reads go straight
+ * from the connection into the caller's array ({@linkcode BodyReader.readInto})
+ * or into one new array per piece ({@linkcode BodyReader.next}), with no
+ * intermediate copy.
  *
  * @module
  */
@@ -11,18 +16,26 @@ import { ConnectionClosedError } from "./errors.ts";
 import { HttpProtocolError } from "./_http_message.ts";
 import type { Framing } from "./_http_message.ts";
 
-const CHUNK = 256 * 1024;
+/** Largest piece {@linkcode BodyReader.next} returns by default. */
+export const BODY_CHUNK = 256 * 1024;
 const HEX_REGEXP = /^[0-9a-fA-F]{1,15}$/;
+const MAX_SIZE_LINE = 4096;
+const MAX_TRAILER_LINE = 8192;
+const MAX_TRAILERS = 100;
 const encoder = new TextEncoder();
 
-/** Reads one body; `next()` gives the next piece, `null` at its end. */
+/** Where a chunked body stands between two pieces of data. */
+type ChunkState = "size" | "data" | "trailers";
+
+/** Reads one body; pieces come from `readInto()` or `next()`, `null` at the end. */
 export class BodyReader {
   #reader: BufferedReader;
-  #framing: Framing;
-  #remaining: number;
-  #chunkLeft = 0;
+  #kind: Framing["kind"];
+  /** Bytes left: of the body (length framing) or of the current chunk. */
+  #left: number;
+  #chunk: ChunkState = "size";
+  #trailers = 0;
   #done: boolean;
-  #scratch = new Uint8Array(CHUNK);
 
   /**
    * Starts reading a body.
@@ -32,101 +45,164 @@ export class BodyReader {
    */
   constructor(reader: BufferedReader, framing: Framing) {
     this.#reader = reader;
-    this.#framing = framing;
-    this.#remaining = framing.kind === "length" ? framing.length : 0;
+    this.#kind = framing.kind;
+    this.#left = framing.kind === "length" ? framing.length : 0;
     this.#done = framing.kind === "none";
   }
 
-  /** True once the whole body has been read. */
+  /**
+   * True once the whole body has been read (for chunked bodies: up to the
+   * end of the trailers).
+   *
+   * @returns Whether the body is complete.
+   */
   get done(): boolean {
     return this.#done;
   }
 
   /**
-   * Reads the next piece of the body.
+   * Reads the next piece of the body into `view`: buffered bytes first,
+   * otherwise straight from the connection.
    *
-   * @returns The bytes, or `null` at the end.
+   * @param view Where the bytes go (at most its length is read).
+   * @returns The number of bytes, or `null` at the end of the body.
    * @throws {ConnectionClosedError} When the connection ends before the body.
    * @throws {HttpProtocolError} For bad chunk framing.
    */
-  async next(): Promise<Uint8Array | null> {
-    if (this.#done) return null;
-    switch (this.#framing.kind) {
+  async readInto(view: Uint8Array): Promise<number | null> {
+    if (view.length === 0) throw new RangeError("Cannot read into 0 bytes");
+    const allowed = await this.#allowance();
+    if (allowed === 0) return null;
+    const target = view.length > allowed ? view.subarray(0, allowed) : view;
+    const n = await this.#reader.read(target);
+    if (n === null) return this.#ended();
+    await this.#consumed(n);
+    return n;
+  }
+
+  /**
+   * Reads the next piece of the body into a new array of its own.
+   *
+   * @param max The largest piece wanted.
+   * @returns The bytes, or `null` at the end of the body.
+   * @throws {ConnectionClosedError} When the connection ends before the body.
+   * @throws {HttpProtocolError} For bad chunk framing.
+   */
+  async next(max: number = BODY_CHUNK): Promise<Uint8Array | null> {
+    const allowed = await this.#allowance();
+    if (allowed === 0) return null;
+    const want = Math.min(allowed, max);
+    const buffered = this.#reader.buffered;
+    let out: Uint8Array;
+    if (buffered > 0) {
+      const n = Math.min(buffered, want);
+      out = this.#reader.peek().slice(0, n);
+      this.#reader.consume(n);
+    } else {
+      const fresh = new Uint8Array(want);
+      const n = await this.#reader.read(fresh);
+      if (n === null) return this.#ended();
+      // A short read keeps only what it needs rather than pinning `want` bytes.
+      out = n === want ? fresh : n >= want / 2 ? fresh.subarray(0, n) : fresh
+        .slice(0, n);
+    }
+    await this.#consumed(out.length);
+    return out;
+  }
+
+  /** How many bytes may be read now; 0 at the end of the body. */
+  async #allowance(): Promise<number> {
+    if (this.#done) return 0;
+    switch (this.#kind) {
       case "length":
-        return await this.#counted();
-      case "chunked":
-        return await this.#chunked();
+        return this.#left;
+      case "close":
+        return Infinity;
       default:
-        return await this.#untilClose();
+        if (this.#chunk !== "data") await this.#chunkHead(false);
+        return this.#done ? 0 : this.#left;
     }
   }
 
-  async #counted(): Promise<Uint8Array | null> {
-    const buf = this.#scratch.subarray(0, Math.min(CHUNK, this.#remaining));
-    const n = await this.#reader.read(buf);
-    if (n === null) {
-      throw new ConnectionClosedError(
-        `Connection closed with ${this.#remaining} bytes of the body missing`,
-      );
-    }
-    this.#remaining -= n;
-    if (this.#remaining === 0) this.#done = true;
-    return buf.slice(0, n);
-  }
-
-  async #untilClose(): Promise<Uint8Array | null> {
-    const n = await this.#reader.read(this.#scratch);
-    if (n === null) {
+  #ended(): null {
+    if (this.#kind === "close") {
       this.#done = true;
       return null;
     }
-    return this.#scratch.slice(0, n);
+    if (this.#kind === "length") {
+      throw new ConnectionClosedError(
+        `Connection closed with ${this.#left} bytes of the body missing`,
+      );
+    }
+    throw new ConnectionClosedError("Connection closed inside a chunk");
   }
 
-  async #chunked(): Promise<Uint8Array | null> {
-    if (this.#chunkLeft === 0) {
-      const line = await this.#reader.readLine(4096);
+  async #consumed(n: number): Promise<void> {
+    this.#left -= n;
+    if (this.#left > 0) return;
+    if (this.#kind === "length") {
+      this.#done = true;
+    } else if (this.#kind === "chunked") {
+      const end = this.#reader.tryReadLineView(2) ??
+        await this.#reader.readLineView(2);
+      if (end === null || end.length !== 0) {
+        throw new HttpProtocolError("Chunk data not followed by CRLF");
+      }
+      this.#chunk = "size";
+      // Read ahead only what is already here, so that a final empty chunk
+      // ends the body with its last data and the connection is free at once.
+      await this.#chunkHead(true);
+    }
+  }
+
+  /**
+   * Reads a chunk-size line and, after the last chunk, the trailers. With
+   * `onlyBuffered`, stops as soon as a line is not complete in the buffer.
+   */
+  async #chunkHead(onlyBuffered: boolean): Promise<void> {
+    if (this.#chunk === "size") {
+      const line = await this.#line(MAX_SIZE_LINE, onlyBuffered);
+      if (line === undefined) return;
       if (line === null) {
         throw new ConnectionClosedError(
           "Connection closed inside a chunked body",
         );
       }
-      const size = line.split(";", 1)[0]!.trim();
+      const text = String.fromCharCode(...line);
+      const size = text.split(";", 1)[0]!.trim();
       if (!HEX_REGEXP.test(size)) {
         throw new HttpProtocolError(
-          `Invalid chunk size line: ${JSON.stringify(line.slice(0, 40))}`,
+          `Invalid chunk size line: ${JSON.stringify(text.slice(0, 40))}`,
         );
       }
-      this.#chunkLeft = parseInt(size, 16);
-      if (this.#chunkLeft === 0) {
-        // Trailers are tolerated and dropped, with a cap.
-        for (let count = 0;; count++) {
-          const trailer = await this.#reader.readLine(8192);
-          if (trailer === null) {
-            throw new ConnectionClosedError("Connection closed in trailers");
-          }
-          if (trailer === "") break;
-          if (count > 100) {
-            throw new HttpProtocolError("Too many trailer lines");
-          }
-        }
+      this.#left = parseInt(size, 16);
+      this.#chunk = this.#left === 0 ? "trailers" : "data";
+    }
+    // Trailers are tolerated and dropped, with a cap.
+    while (this.#chunk === "trailers") {
+      const trailer = await this.#line(MAX_TRAILER_LINE, onlyBuffered);
+      if (trailer === undefined) return;
+      if (trailer === null) {
+        throw new ConnectionClosedError("Connection closed in trailers");
+      }
+      if (trailer.length === 0) {
         this.#done = true;
-        return null;
+        return;
+      }
+      if (++this.#trailers > MAX_TRAILERS + 1) {
+        throw new HttpProtocolError("Too many trailer lines");
       }
     }
-    const buf = this.#scratch.subarray(0, Math.min(CHUNK, this.#chunkLeft));
-    const n = await this.#reader.read(buf);
-    if (n === null) {
-      throw new ConnectionClosedError("Connection closed inside a chunk");
-    }
-    this.#chunkLeft -= n;
-    if (this.#chunkLeft === 0) {
-      const end = await this.#reader.readLine(2);
-      if (end !== "") {
-        throw new HttpProtocolError("Chunk data not followed by CRLF");
-      }
-    }
-    return buf.slice(0, n);
+  }
+
+  /** A line: `undefined` when `onlyBuffered` and it is not all here yet. */
+  #line(
+    max: number,
+    onlyBuffered: boolean,
+  ): Uint8Array | null | undefined | Promise<Uint8Array | null> {
+    const line = this.#reader.tryReadLineView(max);
+    if (line !== undefined || onlyBuffered) return line;
+    return this.#reader.readLineView(max);
   }
 }
 

@@ -7,7 +7,11 @@
  * @module
  */
 
-import { CommandInjectionError, ProtocolError } from "./errors.ts";
+import {
+  CommandInjectionError,
+  ConnectionClosedError,
+  ProtocolError,
+} from "./errors.ts";
 import type { BufferedReader } from "./buffered_reader.ts";
 
 /**
@@ -29,6 +33,7 @@ export class HttpProtocolError extends ProtocolError {}
 const TOKEN_REGEXP = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE_REGEXP = /[\r\n\0]/;
 const STATUS_REGEXP = /^HTTP\/(\d)\.(\d) (\d{3})(?: (.*))?$/;
+const DIGITS_REGEXP = /^\d{1,15}$/;
 
 /**
  * Checks a header name and value we are asked to send.
@@ -100,52 +105,177 @@ export interface HeaderLimits {
   maxCount: number;
 }
 
+/** A response head: the status line and the header fields. */
+export interface ResponseHead extends StatusLine {
+  /** The fields in order, names and values as sent (values trimmed). */
+  fields: [string, string][];
+  /** Values of the Content-Length fields, in order. */
+  contentLength: string[] | undefined;
+  /** Values of the Transfer-Encoding fields, in order. */
+  transferEncoding: string[] | undefined;
+  /** Values of the Connection fields, in order. */
+  connection: string[] | undefined;
+}
+
+/** Set once the status line is complete: from then on a close is no stale connection. */
+export interface HeadProgress {
+  /** True once a whole status line has arrived. */
+  statusLine: boolean;
+}
+
+const LF = 10;
+const CR = 13;
+const latin1 = new TextDecoder("latin1");
+const utf8 = new TextDecoder();
+const NON_ASCII_REGEXP = /[\u0080-\uffff]/;
+
+/** The index just past the blank line ending a head that starts at 0, or -1. */
+function headEnd(view: Uint8Array, from: number): number {
+  let lf = view.indexOf(LF, from);
+  while (lf >= 0) {
+    const next = view[lf + 1];
+    if (next === LF) return lf + 2;
+    if (next === CR) {
+      if (view[lf + 2] === LF) return lf + 3;
+      if (lf + 2 >= view.length) return -1;
+    } else if (next === undefined) {
+      return -1;
+    }
+    lf = view.indexOf(LF, lf + 1);
+  }
+  return -1;
+}
+
 /**
- * Reads header lines up to the empty line.
+ * Reads one response head (status line and header section). The whole head
+ * is decoded at once when its end is in the buffer, which it usually is
+ * after the first read.
  *
- * @param reader Where the lines come from.
+ * @param reader Where the head comes from.
  * @param limits Size and count limits.
- * @param used Bytes of the section already read (the status line).
- * @returns The fields in order, names and values as sent (values trimmed).
- * @throws {HttpProtocolError} On obs-fold, a malformed line or a limit.
+ * @param progress Set when the status line is complete.
+ * @returns The head, or `null` when the peer closed before sending a byte.
+ * @throws {HttpProtocolError} On a malformed status line, obs-fold, a
+ * malformed header line, a limit, or a close inside the header section.
+ * @throws {ConnectionClosedError} When the peer closes inside the status line.
  */
-export async function readHeaderLines(
+export async function readResponseHead(
   reader: BufferedReader,
   limits: HeaderLimits,
-  used = 0,
-): Promise<[string, string][]> {
-  const fields: [string, string][] = [];
-  const decoder = new TextDecoder("latin1");
-  let size = used;
+  progress: HeadProgress,
+): Promise<ResponseHead | null> {
+  let status: StatusLine | undefined;
+  let scanned = 0;
   while (true) {
-    const view = await reader.readLineView(limits.maxBytes);
-    if (view === null) {
-      throw new HttpProtocolError("Connection closed in the header section");
+    const view = reader.peek();
+    if (status === undefined) {
+      const lf = view.indexOf(LF);
+      if (lf >= 0) {
+        status = statusFrom(view.subarray(0, lf));
+        progress.statusLine = true;
+        scanned = lf;
+      }
     }
-    size += view.length + 2;
-    if (size > limits.maxBytes) {
-      throw new HttpProtocolError(
-        `Header section exceeds the limit of ${limits.maxBytes} bytes`,
+    if (status !== undefined) {
+      const end = headEnd(view, scanned);
+      if (end > 0) {
+        if (end > limits.maxBytes) throw tooLarge(limits);
+        const head = fieldsFrom(latin1.decode(view.subarray(0, end)), status);
+        reader.consume(end);
+        if (head.fields.length > limits.maxCount) {
+          throw new HttpProtocolError(
+            `More than ${limits.maxCount} header lines`,
+          );
+        }
+        return head;
+      }
+      scanned = Math.max(scanned, view.length - 3);
+    }
+    if (view.length > limits.maxBytes) throw tooLarge(limits);
+    const buffered = view.length;
+    if (!await reader.fill()) {
+      if (status !== undefined) {
+        throw new HttpProtocolError("Connection closed in the header section");
+      }
+      if (buffered === 0) return null;
+      throw new ConnectionClosedError(
+        "Connection closed by peer in the middle of a line",
       );
     }
-    if (view.length === 0) return fields;
-    const line = decoder.decode(view);
-    if (line[0] === " " || line[0] === "\t") {
+  }
+}
+
+function tooLarge(limits: HeaderLimits): HttpProtocolError {
+  return new HttpProtocolError(
+    `Header section exceeds the limit of ${limits.maxBytes} bytes`,
+  );
+}
+
+function statusFrom(bytes: Uint8Array): StatusLine {
+  let end = bytes.length;
+  if (end > 0 && bytes[end - 1] === CR) end--;
+  const line = latin1.decode(bytes.subarray(0, end));
+  // The reason phrase is read as UTF-8; for ASCII the two agree.
+  return parseStatusLine(
+    NON_ASCII_REGEXP.test(line) ? utf8.decode(bytes.subarray(0, end)) : line,
+  );
+}
+
+/** Parses the header lines of a decoded head (status line first). */
+function fieldsFrom(text: string, status: StatusLine): ResponseHead {
+  const head: ResponseHead = {
+    ...status,
+    fields: [],
+    contentLength: undefined,
+    transferEncoding: undefined,
+    connection: undefined,
+  };
+  let pos = text.indexOf("\n") + 1;
+  while (true) {
+    const lf = text.indexOf("\n", pos);
+    let end = lf;
+    if (end > pos && text.charCodeAt(end - 1) === CR) end--;
+    if (end === pos) return head;
+    const first = text.charCodeAt(pos);
+    if (first === 32 || first === 9) {
       throw new HttpProtocolError(
         "Obsolete line folding in a header section is refused",
       );
     }
-    const colon = line.indexOf(":");
-    const name = colon > 0 ? line.slice(0, colon) : "";
+    const colon = text.indexOf(":", pos);
+    const name = colon > pos && colon < end ? text.slice(pos, colon) : "";
     if (!TOKEN_REGEXP.test(name)) {
       throw new HttpProtocolError(
-        `Malformed header line: ${JSON.stringify(line.slice(0, 100))}`,
+        `Malformed header line: ${
+          JSON.stringify(text.slice(pos, Math.min(end, pos + 100)))
+        }`,
       );
     }
-    if (fields.length >= limits.maxCount) {
-      throw new HttpProtocolError(`More than ${limits.maxCount} header lines`);
-    }
-    fields.push([name, line.slice(colon + 1).trim()]);
+    const value = text.slice(colon + 1, end).trim();
+    head.fields.push([name, value]);
+    noteFraming(head, name, value);
+    pos = lf + 1;
+  }
+}
+
+/** Keeps the values of the fields that decide framing and reuse. */
+function noteFraming(head: ResponseHead, name: string, value: string): void {
+  switch (name.length) {
+    case 10:
+      if (name.toLowerCase() === "connection") {
+        (head.connection ??= []).push(value);
+      }
+      break;
+    case 14:
+      if (name.toLowerCase() === "content-length") {
+        (head.contentLength ??= []).push(value);
+      }
+      break;
+    case 17:
+      if (name.toLowerCase() === "transfer-encoding") {
+        (head.transferEncoding ??= []).push(value);
+      }
+      break;
   }
 }
 
@@ -160,51 +290,43 @@ export type Framing =
  * Decides the framing of a response body (RFC 9112 §6.3).
  *
  * @param method The request method.
- * @param status The response status.
- * @param fields The response header fields.
+ * @param head The response head.
  * @returns The framing.
  * @throws {HttpProtocolError} For Content-Length with Transfer-Encoding,
  * invalid or conflicting Content-Length values.
  */
-export function responseFraming(
-  method: string,
-  status: number,
-  fields: readonly [string, string][],
-): Framing {
+export function responseFraming(method: string, head: ResponseHead): Framing {
+  const status = head.status;
   if (method === "HEAD" || status < 200 || status === 204 || status === 304) {
     return { kind: "none" };
   }
-  let te: string[] | undefined;
   let length: number | undefined;
-  for (const [name, value] of fields) {
-    const lower = name.toLowerCase();
-    if (lower === "transfer-encoding") {
-      (te ??= []).push(
-        ...value.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean),
-      );
-    } else if (lower === "content-length") {
-      for (const part of value.split(",")) {
-        const v = part.trim();
-        if (!/^\d{1,15}$/.test(v)) {
-          throw new HttpProtocolError(
-            `Invalid Content-Length: ${JSON.stringify(value)}`,
-          );
-        }
-        const n = Number(v);
-        if (length !== undefined && length !== n) {
-          throw new HttpProtocolError("Conflicting Content-Length values");
-        }
-        length = n;
+  for (const value of head.contentLength ?? []) {
+    for (const part of value.split(",")) {
+      const v = part.trim();
+      if (!DIGITS_REGEXP.test(v)) {
+        throw new HttpProtocolError(
+          `Invalid Content-Length: ${JSON.stringify(value)}`,
+        );
       }
+      const n = Number(v);
+      if (length !== undefined && length !== n) {
+        throw new HttpProtocolError("Conflicting Content-Length values");
+      }
+      length = n;
     }
   }
-  if (te) {
+  if (head.transferEncoding) {
     if (length !== undefined) {
       throw new HttpProtocolError(
         "Response has both Content-Length and Transfer-Encoding",
       );
     }
-    return te.at(-1) === "chunked" ? { kind: "chunked" } : { kind: "close" };
+    const codings = head.transferEncoding.flatMap((v) => v.split(","))
+      .map((s) => s.trim().toLowerCase()).filter(Boolean);
+    return codings.at(-1) === "chunked"
+      ? { kind: "chunked" }
+      : { kind: "close" };
   }
   if (length !== undefined) {
     return length === 0 ? { kind: "none" } : { kind: "length", length };
@@ -212,13 +334,16 @@ export function responseFraming(
   return { kind: "close" };
 }
 
-/** Tells whether the connection may be reused after this response. */
-export function keepAlive(
-  version: string,
-  fields: readonly [string, string][],
-): boolean {
-  const tokens = fields.filter(([n]) => n.toLowerCase() === "connection")
-    .flatMap(([, v]) => v.toLowerCase().split(",").map((s) => s.trim()));
+/**
+ * Tells whether the connection may be reused after this response.
+ *
+ * @param head The response head.
+ * @returns True unless the server asked to close (or spoke HTTP/1.0 without keep-alive).
+ */
+export function keepAlive(head: ResponseHead): boolean {
+  const tokens = (head.connection ?? []).flatMap((v) =>
+    v.toLowerCase().split(",").map((s) => s.trim())
+  );
   if (tokens.includes("close")) return false;
-  return version === "HTTP/1.1" || tokens.includes("keep-alive");
+  return head.version === "HTTP/1.1" || tokens.includes("keep-alive");
 }

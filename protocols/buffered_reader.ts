@@ -157,18 +157,8 @@ export class BufferedReader {
     const max = Math.min(maxBytes, this.#maxLine);
     let scanned = this.#r;
     while (true) {
-      const found = this.#buf.subarray(scanned, this.#w).indexOf(LF);
-      if (found >= 0) {
-        const start = this.#r;
-        const lf = scanned + found;
-        let end = lf;
-        if (end > start && this.#buf[end - 1] === CR) end--;
-        this.#r = lf + 1;
-        if (end - start > max) throw new LineTooLongError(max);
-        return this.#buf.subarray(start, end);
-      }
-      // +1 leaves room for a CR that may precede the LF still to come.
-      if (this.#w - this.#r > max + 1) throw new LineTooLongError(max);
+      const line = this.#lineFrom(scanned, max);
+      if (line !== undefined) return line;
       if (this.#eof) {
         if (this.#w > this.#r) {
           this.#r = this.#w;
@@ -183,6 +173,73 @@ export class BufferedReader {
       scanned = this.#r + pending;
       await this.#fill();
     }
+  }
+
+  /**
+   * Returns the next line only if it is already complete in the buffer,
+   * without waiting for the source: a view of its bytes without the line
+   * ending (valid until the next call on this reader), or `undefined` when
+   * the buffer holds no complete line yet (nothing is consumed then).
+   *
+   * @param maxBytes Longest line accepted (at most the reader's limit).
+   * @returns The line's bytes, or `undefined` when more bytes are needed.
+   * @throws {LineTooLongError} When the line exceeds the limit.
+   *
+   * @example Usage
+   * ```ts
+   * import { BufferedReader } from "./buffered_reader.ts";
+   * import { assertEquals } from "../tests/_assert.ts";
+   *
+   * const bytes = new TextEncoder().encode("a\r\nb");
+   * const reader = new BufferedReader({
+   *   read: (p) => Promise.resolve((p.set(bytes), bytes.length)),
+   * });
+   * assertEquals(reader.tryReadLineView(), undefined, "nothing buffered yet");
+   * await reader.fill();
+   * assertEquals(reader.tryReadLineView()?.length, 1);
+   * assertEquals(reader.tryReadLineView(), undefined, "\"b\" has no ending yet");
+   * ```
+   */
+  tryReadLineView(maxBytes: number = this.#maxLine): Uint8Array | undefined {
+    return this.#lineFrom(this.#r, Math.min(maxBytes, this.#maxLine));
+  }
+
+  /**
+   * A view of the bytes read from the source but not consumed yet, for
+   * parsers that scan a whole section (an HTTP head) at once. The view is
+   * only valid until the next call on this reader.
+   *
+   * @returns The buffered bytes.
+   */
+  peek(): Uint8Array {
+    return this.#buf.subarray(this.#r, this.#w);
+  }
+
+  /**
+   * Consumes `n` buffered bytes, as seen through {@linkcode BufferedReader.peek}.
+   *
+   * @param n How many bytes.
+   * @throws {RangeError} When fewer than `n` bytes are buffered.
+   */
+  consume(n: number): void {
+    if (!Number.isSafeInteger(n) || n < 0 || n > this.#w - this.#r) {
+      throw new RangeError(`Cannot consume ${n} of ${this.buffered} bytes`);
+    }
+    this.#r += n;
+  }
+
+  /**
+   * Reads once more from the source into the buffer, keeping what is
+   * buffered. The buffer grows, up to the line limit, when it is full.
+   *
+   * @returns `false` at end of stream, otherwise `true`.
+   * @throws {LineTooLongError} When the buffer is full at the line limit.
+   */
+  async fill(): Promise<boolean> {
+    if (this.#eof) return false;
+    this.#makeRoom();
+    await this.#fill();
+    return !this.#eof;
   }
 
   /**
@@ -298,6 +355,23 @@ export class BufferedReader {
     const out = this.#buf.slice(this.#r, this.#w);
     this.#r = this.#w = 0;
     return out;
+  }
+
+  /** The line whose LF lies at or after `scanned`, if buffered; consumes it. */
+  #lineFrom(scanned: number, max: number): Uint8Array | undefined {
+    const found = this.#buf.subarray(scanned, this.#w).indexOf(LF);
+    if (found >= 0) {
+      const start = this.#r;
+      const lf = scanned + found;
+      let end = lf;
+      if (end > start && this.#buf[end - 1] === CR) end--;
+      this.#r = lf + 1;
+      if (end - start > max) throw new LineTooLongError(max);
+      return this.#buf.subarray(start, end);
+    }
+    // +1 leaves room for a CR that may precede the LF still to come.
+    if (this.#w - this.#r > max + 1) throw new LineTooLongError(max);
+    return undefined;
   }
 
   #makeRoom(): void {

@@ -32,16 +32,17 @@
 
 import { dial } from "./dial.ts";
 import { ConnectionClosedError } from "./errors.ts";
-import { TextProtoConn } from "./text_proto.ts";
 import { BodyReader, encodeChunk, LAST_CHUNK } from "./_http_body.ts";
+import { HttpConn } from "./_http_conn.ts";
 import {
   checkHeader,
   checkMethod,
   keepAlive,
-  parseStatusLine,
-  readHeaderLines,
+  readResponseHead,
   responseFraming,
+  type ResponseHead,
 } from "./_http_message.ts";
+import { ClientResponse } from "./_http_response.ts";
 
 export { HttpProtocolError } from "./_http_message.ts";
 
@@ -82,10 +83,30 @@ export interface HttpResponse {
   reason: string;
   /** Every header line in order, names as sent. */
   headerLines: [string, string][];
-  /** Case-insensitive lookup (repeated fields joined by the `Headers` rules). */
+  /** Case-insensitive lookup (repeated fields joined by the `Headers` rules), built on first use. */
   headers: Headers;
-  /** The body, or `null` when the response has none. */
+  /**
+   * The body as a byte stream, made on first use, or `null` when the
+   * response has none. Read it to the end or cancel it to free the
+   * connection. A BYOB reader (`getReader({ mode: "byob" })`) gets the bytes
+   * straight into its own buffer.
+   */
   body: ReadableStream<Uint8Array> | null;
+  /**
+   * The length of the body that follows: from Content-Length, `0` when
+   * there is none, `null` for chunked and close-delimited bodies.
+   */
+  contentLength: number | null;
+  /**
+   * Reads the whole body into one array instead of streaming it (then
+   * `body` is `null`); the connection is freed at once.
+   *
+   * @param maxBytes The largest body accepted.
+   * @returns The body.
+   * @throws {TypeError} When the body was already taken.
+   * @throws {ProtocolError} When the body is larger than `maxBytes`.
+   */
+  bytes(maxBytes?: number): Promise<Uint8Array>;
   /** For `101 Switching Protocols`: the raw connection, now the caller's. */
   upgraded?: { conn: Deno.Conn; buffered: Uint8Array };
 }
@@ -120,13 +141,14 @@ const IDEMPOTENT = new Set([
   "DELETE",
   "TRACE",
 ]);
+const TARGET_REGEXP = /[\s\0]/;
 const encoder = new TextEncoder();
 
-function headerPairs(headers: HttpRequestInit["headers"]): [string, string][] {
+function headerPairs(
+  headers: HttpRequestInit["headers"],
+): Iterable<readonly [string, string]> {
   if (!headers) return [];
-  if (Array.isArray(headers)) {
-    return headers.map(([n, v]) => [String(n), String(v)]);
-  }
+  if (Array.isArray(headers)) return headers;
   const out: [string, string][] = [];
   new Headers(headers as HeadersInit).forEach((v, n) => out.push([n, v]));
   return out;
@@ -156,7 +178,7 @@ class StaleConnection extends Error {}
  * ```
  */
 export class HttpClient {
-  #idle = new Map<string, TextProtoConn[]>();
+  #idle = new Map<string, HttpConn[]>();
   #maxIdle: number;
   #limits: { maxBytes: number; maxCount: number };
   #closed = false;
@@ -191,14 +213,15 @@ export class HttpClient {
   ): Promise<HttpResponse> {
     if (this.#closed) throw new ConnectionClosedError("HTTP client is closed");
     const target = typeof url === "string" ? new URL(url) : url;
-    if (target.protocol !== "http:" && target.protocol !== "https:") {
-      throw new TypeError(`Cannot request "${target.protocol}" URLs over HTTP`);
+    const protocol = target.protocol;
+    if (protocol !== "http:" && protocol !== "https:") {
+      throw new TypeError(`Cannot request "${protocol}" URLs over HTTP`);
     }
     const method = checkMethod((init.method ?? "GET").toUpperCase());
     const head = this.#head(method, target, init);
     const replayable = IDEMPOTENT.has(method) &&
       !(init.body instanceof ReadableStream);
-    const origin = `${target.protocol}//${target.host}`;
+    const origin = `${protocol}//${target.host}`;
     const pooled = this.#takeIdle(origin);
     if (pooled) {
       try {
@@ -222,7 +245,7 @@ export class HttpClient {
     this.#idle.clear();
   }
 
-  async #connect(target: URL, init: HttpRequestInit): Promise<TextProtoConn> {
+  async #connect(target: URL, init: HttpRequestInit): Promise<HttpConn> {
     const tls = target.protocol === "https:";
     const conn = await dial({
       hostname: target.hostname.replace(/^\[(.*)\]$/, "$1"),
@@ -232,10 +255,10 @@ export class HttpClient {
       ...(init.timeout !== undefined ? { timeout: init.timeout } : {}),
       ...(init.signal ? { signal: init.signal } : {}),
     });
-    return new TextProtoConn(conn, { maxLineBytes: this.#limits.maxBytes });
+    return new HttpConn(conn, { maxLineBytes: this.#limits.maxBytes });
   }
 
-  #takeIdle(origin: string): TextProtoConn | undefined {
+  #takeIdle(origin: string): HttpConn | undefined {
     const list = this.#idle.get(origin);
     while (list?.length) {
       const conn = list.pop()!;
@@ -244,25 +267,34 @@ export class HttpClient {
     return undefined;
   }
 
-  #release(origin: string, conn: TextProtoConn): void {
-    const list = this.#idle.get(origin) ?? [];
-    if (this.#closed || !conn.isOpen || list.length >= this.#maxIdle) {
+  #release(origin: string, conn: HttpConn): void {
+    let list = this.#idle.get(origin);
+    if (this.#closed || !conn.isOpen || (list?.length ?? 0) >= this.#maxIdle) {
       conn.close();
       return;
     }
+    if (!list) this.#idle.set(origin, list = []);
     list.push(conn);
-    this.#idle.set(origin, list);
   }
 
   #head(method: string, target: URL, init: HttpRequestInit): RequestHead {
-    const pairs = headerPairs(init.headers);
     let hasHost = false, hasLength = false, hasTe = false;
-    for (const [name, value] of pairs) {
+    let fields = "";
+    for (const [rawName, rawValue] of headerPairs(init.headers)) {
+      const name = String(rawName), value = String(rawValue);
       checkHeader(name, value);
-      const lower = name.toLowerCase();
-      if (lower === "host") hasHost = true;
-      if (lower === "content-length") hasLength = true;
-      if (lower === "transfer-encoding") hasTe = true;
+      switch (name.length) {
+        case 4:
+          if (name.toLowerCase() === "host") hasHost = true;
+          break;
+        case 14:
+          if (name.toLowerCase() === "content-length") hasLength = true;
+          break;
+        case 17:
+          if (name.toLowerCase() === "transfer-encoding") hasTe = true;
+          break;
+      }
+      fields += `${name}: ${value}\r\n`;
     }
     if (hasLength && hasTe) {
       throw new TypeError(
@@ -270,7 +302,7 @@ export class HttpClient {
       );
     }
     const path = `${target.pathname || "/"}${target.search}`;
-    if (/[\s\0]/.test(path)) {
+    if (TARGET_REGEXP.test(path)) {
       throw new TypeError(`Invalid request target: ${JSON.stringify(path)}`);
     }
     let body: Uint8Array | ReadableStream<Uint8Array> | undefined;
@@ -278,7 +310,7 @@ export class HttpClient {
     else if (init.body) body = init.body;
     let text = `${method} ${path} HTTP/1.1\r\n`;
     if (!hasHost) text += `Host: ${target.host}\r\n`;
-    for (const [name, value] of pairs) text += `${name}: ${value}\r\n`;
+    text += fields;
     let chunked = false;
     if (body instanceof Uint8Array) {
       if (!hasLength) text += `Content-Length: ${body.length}\r\n`;
@@ -287,7 +319,10 @@ export class HttpClient {
         chunked = true;
         if (!hasTe) text += "Transfer-Encoding: chunked\r\n";
       }
-    } else if (!hasLength && ["POST", "PUT", "PATCH"].includes(method)) {
+    } else if (
+      !hasLength &&
+      (method === "POST" || method === "PUT" || method === "PATCH")
+    ) {
       text += "Content-Length: 0\r\n";
     }
     text += "\r\n";
@@ -295,112 +330,52 @@ export class HttpClient {
   }
 
   async #exchange(
-    conn: TextProtoConn,
+    conn: HttpConn,
     method: string,
-    head: RequestHead,
+    request: RequestHead,
     init: HttpRequestInit,
     origin: string,
   ): Promise<HttpResponse> {
     conn.timeout = init.timeout ?? 30_000;
     const signal = init.signal;
-    const onAbort = () =>
-      conn.fail(signal?.reason ?? new DOMException("Aborted", "AbortError"));
-    if (signal?.aborted) onAbort();
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const detach = () => signal?.removeEventListener("abort", onAbort);
-    let received = false;
+    let onAbort: (() => void) | undefined;
+    if (signal) {
+      onAbort = () =>
+        conn.fail(signal.reason ?? new DOMException("Aborted", "AbortError"));
+      if (signal.aborted) onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
+    const detach = () => {
+      if (onAbort) signal?.removeEventListener("abort", onAbort);
+    };
     try {
-      await this.#send(conn, head);
-      const reader = conn.reader;
-      let status;
-      let fields: [string, string][];
-      while (true) {
-        let line: string | null;
-        try {
-          line = await reader.readLine(this.#limits.maxBytes);
-        } catch (err) {
-          if (!received && err instanceof ConnectionClosedError) {
-            throw new StaleConnection("", { cause: err });
-          }
-          throw err;
-        }
-        if (line === null) {
-          if (!received) {
-            throw new StaleConnection("", {
-              cause: new ConnectionClosedError(
-                "Connection closed before the response",
-              ),
-            });
-          }
-          throw new ConnectionClosedError(
-            "Connection closed before the response",
-          );
-        }
-        received = true;
-        status = parseStatusLine(line);
-        fields = await readHeaderLines(reader, this.#limits, line.length + 2);
-        if (status.status >= 200 || status.status === 101) break;
-      }
-      const headers = new Headers();
-      for (const [n, v] of fields) {
-        try {
-          headers.append(n, v);
-        } catch {
-          /* a value the Headers class refuses; it stays in headerLines */
-        }
-      }
-      const base = {
-        version: status.version,
-        status: status.status,
-        reason: status.reason,
-      };
-      if (status.status === 101) {
+      await this.#send(conn, request);
+      const head = await this.#readHead(conn);
+      if (head.status === 101) {
         detach();
-        return {
-          ...base,
-          headerLines: fields,
-          headers,
-          body: null,
-          upgraded: { conn: conn.conn, buffered: reader.takeBuffered() },
-        };
+        const buffered = conn.reader.takeBuffered();
+        return new ClientResponse(head, null, null, noop, {
+          conn: conn.detach(),
+          buffered,
+        });
       }
-      const framing = responseFraming(method, status.status, fields);
-      const reusable = keepAlive(status.version, fields) &&
-        framing.kind !== "close";
-      const bodyReader = new BodyReader(reader, framing);
+      const framing = responseFraming(method, head);
+      const reusable = keepAlive(head) && framing.kind !== "close";
+      let finished = false;
       const finish = (ok: boolean) => {
+        if (finished) return;
+        finished = true;
         detach();
         if (ok && reusable) this.#release(origin, conn);
         else conn.close();
       };
-      if (bodyReader.done) {
+      if (framing.kind === "none") {
         finish(true);
-        return { ...base, headerLines: fields, headers, body: null };
+        return new ClientResponse(head, null, 0, noop);
       }
-      const body = new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          try {
-            const chunk = await bodyReader.next();
-            if (chunk === null) {
-              finish(true);
-              controller.close();
-              return;
-            }
-            controller.enqueue(chunk);
-            if (bodyReader.done) {
-              finish(true);
-              controller.close();
-            }
-          } catch (err) {
-            finish(false);
-            controller.error(err);
-          }
-        },
-        cancel() {
-          finish(false);
-        },
-      }, { highWaterMark: 0 });
-      return { ...base, headerLines: fields, headers, body };
+      const length = framing.kind === "length" ? framing.length : null;
+      const body = new BodyReader(conn.reader, framing);
+      return new ClientResponse(head, body, length, finish);
     } catch (err) {
       detach();
       conn.close();
@@ -408,8 +383,34 @@ export class HttpClient {
     }
   }
 
+  /** Reads the final response head, skipping 1xx interim responses. */
+  async #readHead(conn: HttpConn): Promise<ResponseHead> {
+    const progress = { statusLine: false };
+    while (true) {
+      let head: ResponseHead | null;
+      try {
+        head = await readResponseHead(conn.reader, this.#limits, progress);
+      } catch (err) {
+        if (!progress.statusLine && err instanceof ConnectionClosedError) {
+          throw new StaleConnection("", { cause: err });
+        }
+        throw err;
+      }
+      if (head === null) {
+        const closed = new ConnectionClosedError(
+          "Connection closed before the response",
+        );
+        if (!progress.statusLine) {
+          throw new StaleConnection("", { cause: closed });
+        }
+        throw closed;
+      }
+      if (head.status >= 200 || head.status === 101) return head;
+    }
+  }
+
   async #send(
-    conn: TextProtoConn,
+    conn: HttpConn,
     head: RequestHead,
   ): Promise<void> {
     const { body, chunked } = head;
@@ -432,6 +433,8 @@ export class HttpClient {
     }
   }
 }
+
+function noop(): void {}
 
 function unwrap(err: unknown): unknown {
   return err instanceof StaleConnection ? err.cause : err;

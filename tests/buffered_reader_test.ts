@@ -4,7 +4,7 @@ import {
   LineTooLongError,
   ProtocolError,
 } from "../protocols/errors.ts";
-import { assertEquals, assertRejects } from "./_assert.ts";
+import { assertEquals, assertRejects, assertThrows } from "./_assert.ts";
 import { chunkSource } from "./_mock_server.ts";
 
 const text = new TextDecoder();
@@ -138,4 +138,72 @@ Deno.test("BufferedReader.readToEnd() reads until close within a cap", {
     ProtocolError,
     "limit of 65536 bytes",
   );
+});
+
+Deno.test(
+  "BufferedReader.tryReadLineView() returns only lines already buffered",
+  {
+    permissions: "none",
+  },
+  async () => {
+    const r = new BufferedReader(chunkSource("one\r\ntw", "o\r\n"));
+    assertEquals(r.tryReadLineView(), undefined, "nothing read yet");
+    assertEquals(await r.fill(), true);
+    assertEquals(text.decode(r.tryReadLineView()), "one");
+    assertEquals(r.tryReadLineView(), undefined, "half a line stays put");
+    assertEquals(r.buffered, 2);
+    assertEquals(await r.fill(), true);
+    assertEquals(text.decode(r.tryReadLineView()), "two");
+    assertEquals(await r.fill(), false);
+    assertEquals(await r.readLine(), null);
+  },
+);
+
+Deno.test("BufferedReader.tryReadLineView() enforces the line limit", {
+  permissions: "none",
+}, async () => {
+  const r = new BufferedReader(chunkSource("a".repeat(20), "\r\n"));
+  await r.fill();
+  assertThrows(() => r.tryReadLineView(10), LineTooLongError);
+  const s = new BufferedReader(chunkSource("abcdef\r\n"));
+  await s.fill();
+  assertThrows(() => s.tryReadLineView(3), LineTooLongError);
+});
+
+Deno.test(
+  "BufferedReader.peek(), consume() and fill() scan a section in place",
+  {
+    permissions: "none",
+  },
+  async () => {
+    const r = new BufferedReader(
+      chunkSource("HEAD", "ER\r\n\r\nbody"),
+      { bufferSize: 16, maxLineBytes: 64 },
+    );
+    while (text.decode(r.peek()).indexOf("\r\n\r\n") < 0) {
+      assertEquals(await r.fill(), true);
+    }
+    assertEquals(text.decode(r.peek()), "HEADER\r\n\r\nbody");
+    r.consume(10);
+    assertThrows(() => r.consume(5), RangeError);
+    assertEquals(text.decode(await r.readExactly(4)), "body");
+    assertEquals(await r.fill(), false);
+    assertEquals(r.peek().length, 0);
+  },
+);
+
+Deno.test("BufferedReader.fill() grows the buffer only up to the line limit", {
+  permissions: "none",
+}, async () => {
+  const source = {
+    read(p: Uint8Array): Promise<number | null> {
+      p.fill(65);
+      return Promise.resolve(p.length);
+    },
+  };
+  const r = new BufferedReader(source, { bufferSize: 16, maxLineBytes: 100 });
+  await assertRejects(async () => {
+    while (await r.fill()) { /* keep filling */ }
+  }, LineTooLongError);
+  assertEquals(r.buffered, 102);
 });

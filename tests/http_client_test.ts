@@ -1,7 +1,15 @@
 import { HttpClient, HttpProtocolError } from "../protocols/http.ts";
+import { BufferedReader } from "../protocols/buffered_reader.ts";
+import { BodyReader } from "../protocols/_http_body.ts";
+import {
+  type Framing,
+  readResponseHead,
+  responseFraming,
+} from "../protocols/_http_message.ts";
 import {
   CommandInjectionError,
   ConnectionClosedError,
+  ProtocolError,
   TimeoutError,
 } from "../protocols/errors.ts";
 import {
@@ -10,7 +18,12 @@ import {
   assertRejects,
   assertThrows,
 } from "./_assert.ts";
-import { type MockPeer, startMockServer, streamText } from "./_mock_server.ts";
+import {
+  chunkSource,
+  type MockPeer,
+  startMockServer,
+  streamText,
+} from "./_mock_server.ts";
 
 /** Reads one request head (and a Content-Length body) from the peer. */
 async function readRequest(
@@ -334,3 +347,304 @@ Deno.test(
     }, HttpProtocolError);
   },
 );
+
+Deno.test("readResponseHead() parses a head that arrives one byte per read", {
+  permissions: "none",
+}, async () => {
+  const raw = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nX-A:  spaced \r\n" +
+    "Connection: keep-alive\nTransfer-Encoding: chunked\r\n\r\nabc";
+  const reader = new BufferedReader(chunkSource(...raw.split("")));
+  const progress = { statusLine: false };
+  const head = await readResponseHead(reader, {
+    maxBytes: 1024,
+    maxCount: 10,
+  }, progress);
+  assert(head !== null);
+  assert(progress.statusLine);
+  assertEquals([head.version, head.status, head.reason], [
+    "HTTP/1.1",
+    200,
+    "OK",
+  ]);
+  assertEquals(head.fields, [
+    ["Content-Length", "3"],
+    ["X-A", "spaced"],
+    ["Connection", "keep-alive"],
+    ["Transfer-Encoding", "chunked"],
+  ]);
+  assertEquals(head.contentLength, ["3"]);
+  assertEquals(head.connection, ["keep-alive"]);
+  assertThrows(() => responseFraming("GET", head), HttpProtocolError, "both");
+  assertEquals(new TextDecoder().decode(await reader.readExactly(3)), "abc");
+});
+
+Deno.test(
+  "readResponseHead() tells a close before the status line from one after it",
+  {
+    permissions: "none",
+  },
+  async () => {
+    const limits = { maxBytes: 1024, maxCount: 10 };
+    const clean = { statusLine: false };
+    assertEquals(
+      await readResponseHead(new BufferedReader(chunkSource()), limits, clean),
+      null,
+    );
+    const partial = { statusLine: false };
+    await assertRejects(
+      () =>
+        readResponseHead(
+          new BufferedReader(chunkSource("HTTP/1.1 2")),
+          limits,
+          partial,
+        ),
+      ConnectionClosedError,
+    );
+    assertEquals(partial.statusLine, false);
+    const inHeaders = { statusLine: false };
+    await assertRejects(
+      () =>
+        readResponseHead(
+          new BufferedReader(chunkSource("HTTP/1.1 200 OK\r\nX-A: 1\r\n")),
+          limits,
+          inHeaders,
+        ),
+      HttpProtocolError,
+      "header section",
+    );
+    assertEquals(inHeaders.statusLine, true);
+    await assertRejects(
+      () =>
+        readResponseHead(
+          new BufferedReader(
+            chunkSource("HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\n\r\n"),
+          ),
+          { maxBytes: 1024, maxCount: 1 },
+          { statusLine: false },
+        ),
+      HttpProtocolError,
+      "header lines",
+    );
+  },
+);
+
+/** Reads a whole body with `readInto()` through a small reused view. */
+async function readAllInto(body: BodyReader, size: number): Promise<string> {
+  const view = new Uint8Array(size);
+  let out = "";
+  while (true) {
+    const n = await body.readInto(view);
+    if (n === null) return out;
+    out += new TextDecoder().decode(view.subarray(0, n));
+  }
+}
+
+Deno.test(
+  "BodyReader reads bodies split across many reads, into views or new arrays",
+  {
+    permissions: "none",
+  },
+  async (t) => {
+    const chunked =
+      "5;x=y\r\nhello\r\n1\r\n \r\nA\r\n0123456789\r\n0\r\nT: 1\r\n\r\nNEXT";
+    const cases: [string, Framing, string, string][] = [
+      [
+        "length",
+        { kind: "length", length: 11 },
+        "hello worldNEXT",
+        "hello world",
+      ],
+      ["chunked", { kind: "chunked" }, chunked, "hello 0123456789"],
+      ["close", { kind: "close" }, "until the end", "until the end"],
+    ];
+    for (const [title, framing, raw, expected] of cases) {
+      await t.step(`${title}, one byte per read, 3-byte views`, async () => {
+        const reader = new BufferedReader(chunkSource(...raw.split("")));
+        const body = new BodyReader(reader, framing);
+        assertEquals(await readAllInto(body, 3), expected);
+        assert(body.done);
+        if (framing.kind !== "close") {
+          assertEquals(
+            new TextDecoder().decode(await reader.readExactly(4)),
+            "NEXT",
+            "nothing read past the body",
+          );
+        }
+      });
+      await t.step(`${title}, all buffered, next()`, async () => {
+        const reader = new BufferedReader(chunkSource(raw));
+        const body = new BodyReader(reader, framing);
+        const parts: string[] = [];
+        for (let p = await body.next(4); p !== null; p = await body.next(4)) {
+          parts.push(new TextDecoder().decode(p));
+        }
+        assertEquals(parts.join(""), expected);
+        assert(parts.every((p) => p.length <= 4));
+      });
+    }
+    await t.step(
+      "a buffered last chunk ends the body with its data",
+      async () => {
+        const reader = new BufferedReader(chunkSource("3\r\nabc\r\n0\r\n\r\n"));
+        const body = new BodyReader(reader, { kind: "chunked" });
+        assertEquals(new TextDecoder().decode((await body.next())!), "abc");
+        assert(body.done, "done without another call");
+      },
+    );
+    await t.step("missing bytes and bad framing", async () => {
+      const short = new BodyReader(new BufferedReader(chunkSource("abc")), {
+        kind: "length",
+        length: 5,
+      });
+      await assertRejects(() => readAllInto(short, 2), ConnectionClosedError);
+      const noCrlf = new BodyReader(
+        new BufferedReader(chunkSource("3\r\nabcX\r\n0\r\n\r\n")),
+        { kind: "chunked" },
+      );
+      await assertRejects(() => readAllInto(noCrlf, 8), HttpProtocolError);
+    });
+  },
+);
+
+Deno.test("HttpClient reads a body into a BYOB reader's own buffer, then reuses the connection", async () => {
+  const size = 3 * 1024 * 1024 + 17;
+  const payload = new Uint8Array(size).map((_, i) => i % 251);
+  await withServer(async (peer) => {
+    while (await readRequest(peer)) {
+      await peer.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`);
+      for (let off = 0; off < size; off += 100_000) {
+        await peer.write(payload.subarray(off, off + 100_000));
+      }
+    }
+  }, async (base, server, client) => {
+    const res = await client.request(base);
+    assertEquals(res.contentLength, size);
+    const reader = res.body!.getReader({ mode: "byob" });
+    let buffer = new ArrayBuffer(64 * 1024);
+    let got = 0;
+    let same = true;
+    while (true) {
+      const { value, done } = await reader.read(new Uint8Array(buffer));
+      if (done) break;
+      for (let i = 0; i < value.length; i += 4099) {
+        if (value[i] !== (got + i) % 251) same = false;
+      }
+      got += value.length;
+      buffer = value.buffer as ArrayBuffer;
+      assertEquals(buffer.byteLength, 64 * 1024, "the same buffer comes back");
+    }
+    assertEquals(got, size);
+    assert(same, "bytes arrive in order");
+    const again = await client.request(base);
+    assertEquals((await again.bytes()).length, size);
+    assertEquals(server.accepted, 1);
+  });
+});
+
+Deno.test("HttpResponse.bytes() reads a whole body and frees the connection", async () => {
+  await withServer(async (peer) => {
+    while (true) {
+      const req = await readRequest(peer);
+      if (!req) return;
+      const path = req.head[0]!.split(" ")[1];
+      if (path === "/chunked") {
+        await peer.write(
+          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n",
+        );
+        await peer.write("2\r\nde\r\n0\r\n\r\n");
+      } else if (path === "/head") {
+        await peer.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n");
+      } else {
+        await peer.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhe");
+        await peer.write("llo");
+      }
+    }
+  }, async (base, server, client) => {
+    const res = await client.request(`${base}/length`);
+    assertEquals(new TextDecoder().decode(await res.bytes()), "hello");
+    assertEquals(res.body, null, "the body was taken");
+    await assertRejects(() => res.bytes(), TypeError);
+    const chunked = await client.request(`${base}/chunked`);
+    assertEquals(chunked.contentLength, null);
+    assertEquals(new TextDecoder().decode(await chunked.bytes()), "abcde");
+    const head = await client.request(`${base}/head`, { method: "HEAD" });
+    assertEquals(head.contentLength, 0);
+    assertEquals((await head.bytes()).length, 0);
+    assertEquals(head.headers.get("content-length"), "10");
+    assertEquals(server.accepted, 1, "one connection for all");
+    const streamed = await client.request(`${base}/length`);
+    assert(streamed.body !== null);
+    await assertRejects(() => streamed.bytes(), TypeError, "taken");
+    await streamed.body.cancel();
+    const big = await client.request(`${base}/chunked`);
+    await assertRejects(() => big.bytes(4), ProtocolError, "limit");
+    assertEquals(server.accepted, 2, "cut bodies close their connection");
+  });
+});
+
+Deno.test("HttpClient frees a chunked body's connection with its last data", async () => {
+  await withServer(async (peer) => {
+    while (await readRequest(peer)) {
+      await peer.write(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+      );
+    }
+  }, async (base, server, client) => {
+    const first = await client.request(base);
+    const reader = first.body!.getReader();
+    assertEquals(new TextDecoder().decode((await reader.read()).value), "ok");
+    const second = await client.request(base);
+    assertEquals(server.accepted, 1, "released before the reader saw the end");
+    assertEquals((await reader.read()).done, true);
+    assertEquals(await streamText(second.body!), "ok");
+  });
+});
+
+Deno.test("HttpClient times out each read, not the whole body", async (t) => {
+  await t.step("a steady trickle longer than the timeout", async () => {
+    await withServer(async (peer) => {
+      await readRequest(peer);
+      await peer.write("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n");
+      for (const c of "abcdef") {
+        await new Promise((r) => setTimeout(r, 100));
+        await peer.write(c);
+      }
+    }, async (base, _server, client) => {
+      const res = await client.request(base, { timeout: 400 });
+      assertEquals(await streamText(res.body!), "abcdef");
+    });
+  });
+  await t.step("a stall in the middle of the body", async () => {
+    await withServer(async (peer) => {
+      await readRequest(peer);
+      await peer.write("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nabc");
+      await peer.drain();
+    }, async (base, _server, client) => {
+      const res = await client.request(base, { timeout: 150 });
+      await assertRejects(() => streamText(res.body!), TimeoutError);
+    });
+  });
+});
+
+Deno.test("HttpClient reads a body only as fast as it is consumed", async () => {
+  const size = 256 * 1024 * 1024;
+  let written = 0;
+  await withServer(async (peer) => {
+    await readRequest(peer);
+    await peer.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`);
+    const piece = new Uint8Array(64 * 1024);
+    try {
+      while (written < size) written += await peer.conn.write(piece);
+    } catch { /* the client went away */ }
+  }, async (base, _server, client) => {
+    const res = await client.request(base);
+    const reader = res.body!.getReader();
+    await reader.read();
+    await new Promise((r) => setTimeout(r, 300));
+    assert(
+      written < size / 2,
+      `the server could only write what socket buffers hold: ${written}`,
+    );
+    await reader.cancel();
+  });
+});

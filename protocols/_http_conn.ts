@@ -1,0 +1,260 @@
+/**
+ * The HTTP client's connection: a `Deno.Conn` with a buffered reader, a
+ * timeout on every read and write, and a failed state that later operations
+ * report. It does what `TextProtoConn` does for the line protocols, minus the
+ * command layer, and with a cheaper timer: instead of one `setTimeout` and
+ * `clearTimeout` per read, each operation only moves a deadline forward, and
+ * one timer per connection wakes up at the earliest deadline that could have
+ * passed, re-arming itself while operations keep finishing in time.
+ *
+ * @module
+ */
+
+import { BufferedReader } from "./buffered_reader.ts";
+import { ConnectionClosedError, TimeoutError } from "./errors.ts";
+
+type State = { kind: "open" } | { kind: "failed"; error: Error } | {
+  kind: "closed";
+};
+
+/** Options for {@linkcode HttpConn}. */
+export interface HttpConnOptions {
+  /** Longest line, and largest header section, accepted from the peer. */
+  maxLineBytes: number;
+}
+
+const READ = "read from the peer";
+const WRITE = "write";
+
+/** One client connection to an HTTP server. */
+export class HttpConn {
+  #conn: Deno.Conn;
+  #reader: BufferedReader;
+  #state: State = { kind: "open" };
+  #timeout = 30_000;
+  /** The operation in progress, if any, and when it times out. */
+  #op: string | undefined;
+  #opTimeout = 0;
+  #deadline = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = 0;
+
+  /**
+   * Wraps a connection.
+   *
+   * @param conn A connected `Deno.Conn` (TCP or TLS).
+   * @param options The line limit of the reader.
+   */
+  constructor(conn: Deno.Conn, options: HttpConnOptions) {
+    this.#conn = conn;
+    this.#reader = new BufferedReader(this, {
+      maxLineBytes: options.maxLineBytes,
+    });
+  }
+
+  /**
+   * The underlying connection.
+   *
+   * @returns The `Deno.Conn`.
+   */
+  get conn(): Deno.Conn {
+    return this.#conn;
+  }
+
+  /**
+   * Buffered reads through {@linkcode HttpConn.read}, with its timeout.
+   *
+   * @returns The reader.
+   */
+  get reader(): BufferedReader {
+    return this.#reader;
+  }
+
+  /**
+   * True until the connection is closed or has failed.
+   *
+   * @returns Whether the connection can still be used.
+   */
+  get isOpen(): boolean {
+    return this.#state.kind === "open";
+  }
+
+  /**
+   * The timeout of each read or write in milliseconds (`0` means none).
+   *
+   * @returns The timeout.
+   */
+  get timeout(): number {
+    return this.#timeout;
+  }
+
+  /**
+   * Changes the timeout of later reads and writes.
+   *
+   * @param ms Milliseconds, `0` for none.
+   */
+  set timeout(ms: number) {
+    if (!(ms >= 0)) throw new RangeError(`Invalid timeout: ${ms}`);
+    this.#timeout = ms;
+  }
+
+  /**
+   * Reads up to `p.byteLength` bytes straight from the connection (the
+   * reader's source; body reads normally go through the reader).
+   *
+   * @param p The destination.
+   * @returns Bytes read, or `null` at end of stream.
+   * @throws {TimeoutError} When the peer is silent longer than the timeout.
+   * @throws {ConnectionClosedError} When the connection was reset or closed.
+   */
+  async read(p: Uint8Array): Promise<number | null> {
+    this.#begin(READ);
+    try {
+      return await this.#conn.read(p);
+    } catch (err) {
+      throw this.#translate(err, READ);
+    } finally {
+      this.#op = undefined;
+    }
+  }
+
+  /**
+   * Writes all of `bytes`, each write within the timeout.
+   *
+   * @param bytes The bytes.
+   * @throws {TimeoutError} When the peer does not take them in time.
+   * @throws {ConnectionClosedError} When the connection was reset or closed.
+   */
+  async writeAll(bytes: Uint8Array): Promise<void> {
+    if (bytes.length === 0) return;
+    this.#begin(WRITE);
+    let off = 0;
+    try {
+      while (true) {
+        off += await this.#conn.write(bytes.subarray(off));
+        if (off >= bytes.length) break;
+        this.#begin(WRITE);
+      }
+    } catch (err) {
+      throw this.#translate(err, WRITE);
+    } finally {
+      this.#op = undefined;
+    }
+  }
+
+  /**
+   * Marks the connection failed with `error` and closes it; later operations
+   * reject with a {@linkcode ConnectionClosedError} naming that error.
+   *
+   * @param error Why the connection cannot be used any more.
+   */
+  fail(error: Error): void {
+    if (this.#state.kind === "open") this.#state = { kind: "failed", error };
+    this.#release(true);
+  }
+
+  /** Closes the connection. Safe to call more than once. */
+  close(): void {
+    if (this.#state.kind === "open") this.#state = { kind: "closed" };
+    this.#release(true);
+  }
+
+  /**
+   * Gives the raw connection away (after `101 Switching Protocols`): this
+   * object is closed, the connection itself stays open.
+   *
+   * @returns The connection, now the caller's.
+   */
+  detach(): Deno.Conn {
+    if (this.#state.kind === "open") this.#state = { kind: "closed" };
+    this.#release(false);
+    return this.#conn;
+  }
+
+  #begin(op: string): void {
+    const state = this.#state;
+    if (state.kind !== "open") throw this.#closedError(state);
+    this.#op = op;
+    const ms = this.#timeout;
+    this.#opTimeout = ms;
+    if (ms === 0) {
+      this.#deadline = Infinity;
+      return;
+    }
+    const deadline = performance.now() + ms;
+    this.#deadline = deadline;
+    if (this.#timer === undefined || this.#timerAt > deadline) {
+      this.#arm(ms);
+    }
+  }
+
+  #arm(ms: number): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timerAt = performance.now() + ms;
+    const timer = setTimeout(this.#onTimer, ms);
+    // An idle pooled connection must not keep the process alive.
+    Deno.unrefTimer(timer);
+    this.#timer = timer;
+  }
+
+  #onTimer = (): void => {
+    this.#timer = undefined;
+    const op = this.#op;
+    if (op === undefined || this.#state.kind !== "open") return;
+    const left = this.#deadline - performance.now();
+    if (left > 0) {
+      if (left !== Infinity) this.#arm(Math.ceil(left));
+      return;
+    }
+    this.fail(new TimeoutError(op, this.#opTimeout));
+  };
+
+  #release(closeConn: boolean): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    if (!closeConn) return;
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed.
+    }
+  }
+
+  #closedError(state: State): Error {
+    if (state.kind === "failed") {
+      if (state.error instanceof ConnectionClosedError) return state.error;
+      return new ConnectionClosedError(
+        `Connection is closed because: ${state.error.message}`,
+        { cause: state.error },
+      );
+    }
+    return new ConnectionClosedError("Connection is closed");
+  }
+
+  #translate(err: unknown, operation: string): unknown {
+    const state = this.#state;
+    if (state.kind === "failed") return state.error;
+    if (state.kind === "closed") {
+      if (err instanceof ConnectionClosedError) return err;
+      return new ConnectionClosedError("Connection was closed locally", {
+        cause: err,
+      });
+    }
+    if (
+      err instanceof Deno.errors.ConnectionReset ||
+      err instanceof Deno.errors.BrokenPipe ||
+      err instanceof Deno.errors.UnexpectedEof ||
+      err instanceof Deno.errors.ConnectionAborted
+    ) {
+      const closed = new ConnectionClosedError(
+        `Connection reset by peer while trying to ${operation}`,
+        { cause: err },
+      );
+      this.fail(closed);
+      return closed;
+    }
+    return err;
+  }
+}

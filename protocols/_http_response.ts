@@ -1,0 +1,226 @@
+/**
+ * The HTTP client's response object. The `Headers` view and the body stream
+ * are only built when asked for: a proxy that copies `headerLines` and reads
+ * a small body with `bytes()` never pays for either.
+ *
+ * The body stream is a byte stream: a BYOB reader gets the bytes read from
+ * the connection straight into its own buffer (constant memory, no copy);
+ * a default reader gets one new array per piece.
+ *
+ * @module
+ */
+
+import { ProtocolError } from "./errors.ts";
+import type { HttpResponse } from "./http.ts";
+import type { BodyReader } from "./_http_body.ts";
+import type { ResponseHead } from "./_http_message.ts";
+
+/** Ends a response's use of its connection: `true` when the body was read to its end. */
+export type FinishBody = (ok: boolean) => void;
+
+function toHeaders(lines: readonly [string, string][]): Headers {
+  const headers = new Headers();
+  for (const [name, value] of lines) {
+    try {
+      headers.append(name, value);
+    } catch {
+      /* a value the Headers class refuses; it stays in headerLines */
+    }
+  }
+  return headers;
+}
+
+/** Streams a body; the connection is finished when it ends, fails or is cancelled. */
+function bodyStream(
+  body: BodyReader,
+  finish: FinishBody,
+): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    type: "bytes",
+    async pull(controller) {
+      try {
+        const request = controller.byobRequest;
+        const view = request?.view;
+        if (request && view) {
+          const n = await body.readInto(
+            new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
+          );
+          if (n === null) {
+            finish(true);
+            controller.close();
+            request.respond(0);
+            return;
+          }
+          request.respond(n);
+        } else {
+          const chunk = await body.next();
+          if (chunk === null) {
+            finish(true);
+            controller.close();
+            return;
+          }
+          controller.enqueue(chunk);
+        }
+        if (body.done) {
+          finish(true);
+          controller.close();
+        }
+      } catch (err) {
+        finish(false);
+        controller.error(err);
+      }
+    },
+    cancel() {
+      finish(false);
+    },
+  }, { highWaterMark: 0 });
+}
+
+/** A response whose header view and body stream are made on first use. */
+export class ClientResponse implements HttpResponse {
+  /** `"HTTP/1.1"` or `"HTTP/1.0"`. */
+  readonly version: string;
+  /** The status code. */
+  readonly status: number;
+  /** The reason phrase exactly as sent. */
+  readonly reason: string;
+  /** Every header line in order, names as sent. */
+  readonly headerLines: [string, string][];
+  /**
+   * The length of the body that follows: from Content-Length, `0` when
+   * there is none (HEAD, 204, 304), `null` for chunked and close-delimited
+   * bodies.
+   */
+  readonly contentLength: number | null;
+  /** For `101 Switching Protocols`: the raw connection, now the caller's. */
+  readonly upgraded?: { conn: Deno.Conn; buffered: Uint8Array };
+  #headers: Headers | undefined;
+  #reader: BodyReader | null;
+  #finish: FinishBody;
+  #body: ReadableStream<Uint8Array> | null | undefined;
+  #read = false;
+
+  /**
+   * Wraps a parsed head and its body.
+   *
+   * @param head The status line and fields.
+   * @param reader The body, or `null` when there is none.
+   * @param length The Content-Length, when the body is framed by one.
+   * @param finish Called once the body is done with.
+   * @param upgraded The connection after `101 Switching Protocols`.
+   */
+  constructor(
+    head: ResponseHead,
+    reader: BodyReader | null,
+    length: number | null,
+    finish: FinishBody,
+    upgraded?: { conn: Deno.Conn; buffered: Uint8Array },
+  ) {
+    this.version = head.version;
+    this.status = head.status;
+    this.reason = head.reason;
+    this.headerLines = head.fields;
+    this.contentLength = reader ? length : 0;
+    this.#reader = reader;
+    this.#finish = finish;
+    if (upgraded) this.upgraded = upgraded;
+  }
+
+  /**
+   * Case-insensitive lookup, built on first use.
+   *
+   * @returns The fields as `Headers`.
+   */
+  get headers(): Headers {
+    return this.#headers ??= toHeaders(this.headerLines);
+  }
+
+  /**
+   * The body as a byte stream, or `null` when there is none (or it was read
+   * with {@linkcode ClientResponse.bytes}).
+   *
+   * @returns The stream.
+   */
+  get body(): ReadableStream<Uint8Array> | null {
+    if (this.#body === undefined) {
+      const reader = this.#reader;
+      this.#body = reader ? bodyStream(reader, this.#finish) : null;
+    }
+    return this.#body;
+  }
+
+  /**
+   * Reads the whole body into one array, without a stream; afterwards
+   * `body` is `null`. Calling it twice, or after taking `body`, throws.
+   *
+   * @param maxBytes The largest body accepted.
+   * @returns The body.
+   * @throws {TypeError} When the body stream was already taken.
+   * @throws {ProtocolError} When the body is larger than `maxBytes`.
+   */
+  async bytes(maxBytes: number = Infinity): Promise<Uint8Array> {
+    if (this.#read || this.#body) {
+      throw new TypeError("Body has already been taken");
+    }
+    this.#read = true;
+    const reader = this.#reader;
+    this.#body = null;
+    this.#reader = null;
+    if (!reader) return new Uint8Array(0);
+    try {
+      const out = this.contentLength === null
+        ? await collect(reader, maxBytes)
+        : await readCounted(reader, this.contentLength, maxBytes);
+      this.#finish(true);
+      return out;
+    } catch (err) {
+      this.#finish(false);
+      throw err;
+    }
+  }
+}
+
+function tooBig(maxBytes: number): ProtocolError {
+  return new ProtocolError(
+    `Peer sent more than the limit of ${maxBytes} bytes`,
+  );
+}
+
+async function readCounted(
+  reader: BodyReader,
+  length: number,
+  maxBytes: number,
+): Promise<Uint8Array> {
+  if (length > maxBytes) throw tooBig(maxBytes);
+  const out = new Uint8Array(length);
+  let off = 0;
+  while (off < length) {
+    const n = await reader.readInto(out.subarray(off));
+    if (n === null) break;
+    off += n;
+  }
+  return out;
+}
+
+async function collect(
+  reader: BodyReader,
+  maxBytes: number,
+): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  while (true) {
+    const part = await reader.next();
+    if (part === null) break;
+    total += part.length;
+    if (total > maxBytes) throw tooBig(maxBytes);
+    parts.push(part);
+  }
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const part of parts) {
+    out.set(part, off);
+    off += part.length;
+  }
+  return out;
+}
