@@ -88,12 +88,14 @@ export class BodyReader {
    * @throws {ConnectionClosedError} When the connection ends before the body.
    * @throws {HttpProtocolError} For bad chunk framing.
    */
-  async next(max: number = BODY_CHUNK): Promise<Uint8Array | null> {
+  async next(
+    max: number = BODY_CHUNK,
+  ): Promise<Uint8Array<ArrayBuffer> | null> {
     const allowed = await this.#allowance();
     if (allowed === 0) return null;
     const want = Math.min(allowed, max);
     const buffered = this.#reader.buffered;
-    let out: Uint8Array;
+    let out: Uint8Array<ArrayBuffer>;
     if (buffered > 0) {
       const n = Math.min(buffered, want);
       out = this.#reader.peek().slice(0, n);

@@ -125,7 +125,8 @@ export interface HeadProgress {
 
 const LF = 10;
 const CR = 13;
-const latin1 = new TextDecoder("latin1");
+/** Bytes per `String.fromCharCode` call, well inside engine argument limits. */
+const DECODE_SLICE = 8192;
 const utf8 = new TextDecoder();
 const NON_ASCII_REGEXP = /[\u0080-\uffff]/;
 
@@ -180,7 +181,7 @@ export async function readResponseHead(
       const end = headEnd(view, scanned);
       if (end > 0) {
         if (end > limits.maxBytes) throw tooLarge(limits);
-        const head = fieldsFrom(latin1.decode(view.subarray(0, end)), status);
+        const head = fieldsFrom(isoLatin1(view.subarray(0, end)), status);
         reader.consume(end);
         if (head.fields.length > limits.maxCount) {
           throw new HttpProtocolError(
@@ -205,6 +206,26 @@ export async function readResponseHead(
   }
 }
 
+/**
+ * Decodes bytes as ISO-8859-1, one character per byte, so that obs-text in a
+ * field value passes through a proxy unchanged (`Headers` takes such
+ * strings and writes the same bytes back).
+ */
+function isoLatin1(bytes: Uint8Array): string {
+  // The UTF-8 decoder has a fast path for ASCII, where both agree.
+  const ascii = utf8.decode(bytes);
+  if (!NON_ASCII_REGEXP.test(ascii)) return ascii;
+  if (bytes.length <= DECODE_SLICE) {
+    return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  }
+  let text = "";
+  for (let i = 0; i < bytes.length; i += DECODE_SLICE) {
+    const part = bytes.subarray(i, i + DECODE_SLICE);
+    text += String.fromCharCode.apply(null, part as unknown as number[]);
+  }
+  return text;
+}
+
 function tooLarge(limits: HeaderLimits): HttpProtocolError {
   return new HttpProtocolError(
     `Header section exceeds the limit of ${limits.maxBytes} bytes`,
@@ -214,11 +235,8 @@ function tooLarge(limits: HeaderLimits): HttpProtocolError {
 function statusFrom(bytes: Uint8Array): StatusLine {
   let end = bytes.length;
   if (end > 0 && bytes[end - 1] === CR) end--;
-  const line = latin1.decode(bytes.subarray(0, end));
-  // The reason phrase is read as UTF-8; for ASCII the two agree.
-  return parseStatusLine(
-    NON_ASCII_REGEXP.test(line) ? utf8.decode(bytes.subarray(0, end)) : line,
-  );
+  // The reason phrase is read as UTF-8 (invalid bytes become U+FFFD).
+  return parseStatusLine(utf8.decode(bytes.subarray(0, end)));
 }
 
 /** Parses the header lines of a decoded head (status line first). */
@@ -341,7 +359,8 @@ export function responseFraming(method: string, head: ResponseHead): Framing {
  * @returns True unless the server asked to close (or spoke HTTP/1.0 without keep-alive).
  */
 export function keepAlive(head: ResponseHead): boolean {
-  const tokens = (head.connection ?? []).flatMap((v) =>
+  if (head.connection === undefined) return head.version === "HTTP/1.1";
+  const tokens = head.connection.flatMap((v) =>
     v.toLowerCase().split(",").map((s) => s.trim())
   );
   if (tokens.includes("close")) return false;

@@ -158,7 +158,7 @@ export class ClientResponse implements HttpResponse {
    * @throws {TypeError} When the body stream was already taken.
    * @throws {ProtocolError} When the body is larger than `maxBytes`.
    */
-  async bytes(maxBytes: number = Infinity): Promise<Uint8Array> {
+  async bytes(maxBytes: number = Infinity): Promise<Uint8Array<ArrayBuffer>> {
     if (this.#read || this.#body) {
       throw new TypeError("Body has already been taken");
     }
@@ -190,7 +190,7 @@ async function readCounted(
   reader: BodyReader,
   length: number,
   maxBytes: number,
-): Promise<Uint8Array> {
+): Promise<Uint8Array<ArrayBuffer>> {
   if (length > maxBytes) throw tooBig(maxBytes);
   const out = new Uint8Array(length);
   let off = 0;
@@ -205,8 +205,8 @@ async function readCounted(
 async function collect(
   reader: BodyReader,
   maxBytes: number,
-): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
+): Promise<Uint8Array<ArrayBuffer>> {
+  const parts: Uint8Array<ArrayBuffer>[] = [];
   let total = 0;
   while (true) {
     const part = await reader.next();

@@ -106,7 +106,7 @@ export interface HttpResponse {
    * @throws {TypeError} When the body was already taken.
    * @throws {ProtocolError} When the body is larger than `maxBytes`.
    */
-  bytes(maxBytes?: number): Promise<Uint8Array>;
+  bytes(maxBytes?: number): Promise<Uint8Array<ArrayBuffer>>;
   /** For `101 Switching Protocols`: the raw connection, now the caller's. */
   upgraded?: { conn: Deno.Conn; buffered: Uint8Array };
 }

@@ -19,6 +19,22 @@ const HOP_BY_HOP = [
   "proxy-authenticate",
   "proxy-authorization",
 ];
+const HOP_BY_HOP_SET = new Set(HOP_BY_HOP);
+const VIA = "1.1 inetkit";
+
+/** The lowercased field names listed by Connection values, or `undefined`. */
+function connectionNames(
+  values: Iterable<string>,
+): Set<string> | undefined {
+  let named: Set<string> | undefined;
+  for (const value of values) {
+    for (const part of value.split(",")) {
+      const name = part.trim().toLowerCase();
+      if (name) (named ??= new Set()).add(name);
+    }
+  }
+  return named;
+}
 
 /**
  * Removes hop-by-hop fields, including those named by Connection.
@@ -96,6 +112,146 @@ export function addForwarded(headers: Headers, ctx: ForwardContext): Headers {
   return headers;
 }
 
+/** Options for {@linkcode forwardRequestHeaders}. */
+export interface ForwardRequestOptions extends ForwardContext {
+  /** The Host to send instead of the client's (the upstream's); `undefined` keeps the client's. */
+  upstreamHost?: string;
+}
+
+/**
+ * Builds the fields of the upstream request in one pass, with the same
+ * result as {@linkcode stripHopByHop}, then {@linkcode addForwarded}, then
+ * replacing Host: hop-by-hop fields and those named by Connection go first,
+ * inbound X-Forwarded-* are dropped unless trusted, and only then are the
+ * proxy's own fields added. Host comes first, as RFC 9112 asks.
+ *
+ * @param headers The inbound request's fields.
+ * @param options The inbound request's facts and the upstream Host.
+ * @returns Name and value pairs for the upstream request.
+ *
+ * @example Usage
+ * ```ts
+ * import { forwardRequestHeaders } from "./_redirector_headers.ts";
+ * import { assertEquals } from "../tests/_assert.ts";
+ *
+ * const inbound = new Headers({
+ *   host: "proxy", connection: "x-a", "x-a": "1", "x-forwarded-for": "6.6.6.6", accept: "*",
+ * });
+ * assertEquals(forwardRequestHeaders(inbound, {
+ *   clientIp: "127.0.0.1", host: "proxy", proto: "http", trustForwarded: false, upstreamHost: "up:8080",
+ * }), [
+ *   ["host", "up:8080"], ["accept", "*"], ["x-forwarded-for", "127.0.0.1"],
+ *   ["x-forwarded-proto", "http"], ["x-forwarded-host", "proxy"], ["via", "1.1 inetkit"],
+ * ]);
+ * ```
+ */
+export function forwardRequestHeaders(
+  headers: Headers,
+  options: ForwardRequestOptions,
+): [string, string][] {
+  const connection = headers.get("connection");
+  const named = connection === null ? undefined : connectionNames([connection]);
+  const trust = options.trustForwarded;
+  const host = options.upstreamHost;
+  const out: [string, string][] = host === undefined ? [] : [["host", host]];
+  let priorFor: string | undefined;
+  let priorVia: string | undefined;
+  let hasProto = false, hasHost = false;
+  for (const [name, value] of headers) {
+    if (HOP_BY_HOP_SET.has(name) || named?.has(name)) continue;
+    switch (name) {
+      case "host":
+        if (host !== undefined) continue;
+        break;
+      case "x-forwarded-for":
+        if (trust) priorFor = value;
+        continue;
+      case "x-forwarded-proto":
+        if (!trust) continue;
+        hasProto = true;
+        break;
+      case "x-forwarded-host":
+        if (!trust) continue;
+        hasHost = true;
+        break;
+      case "via":
+        priorVia = value;
+        continue;
+    }
+    out.push([name, value]);
+  }
+  const ip = options.clientIp;
+  out.push(["x-forwarded-for", priorFor ? `${priorFor}, ${ip}` : ip]);
+  if (!hasProto) out.push(["x-forwarded-proto", options.proto]);
+  if (!hasHost) out.push(["x-forwarded-host", options.host]);
+  out.push(["via", priorVia ? `${priorVia}, ${VIA}` : VIA]);
+  return out;
+}
+
+/**
+ * Builds the fields of the response to the client from the upstream's
+ * header lines in one pass: hop-by-hop fields and those named by Connection
+ * are removed, Location and Content-Location that point at the upstream are
+ * rewritten, and Via gets the proxy's entry. Repeated Location,
+ * Content-Location or Via fields are joined first, as `Headers` would.
+ *
+ * @param lines The upstream's header lines, names as sent.
+ * @param upstream The upstream base URL (with its path prefix).
+ * @param front The proxy's origin as the client sees it.
+ * @returns Name and value pairs for the response.
+ *
+ * @example Usage
+ * ```ts
+ * import { forwardResponseHeaders } from "./_redirector_headers.ts";
+ * import { assertEquals } from "../tests/_assert.ts";
+ *
+ * const up = new URL("http://10.0.0.1:8080/app/");
+ * assertEquals(forwardResponseHeaders([
+ *   ["Connection", "X-Secret"], ["X-Secret", "1"], ["Location", "http://10.0.0.1:8080/app/a"],
+ * ], up, "http://proxy"), [["Location", "http://proxy/a"], ["via", "1.1 inetkit"]]);
+ * ```
+ */
+export function forwardResponseHeaders(
+  lines: readonly (readonly [string, string])[],
+  upstream: URL,
+  front: string,
+): [string, string][] {
+  const connection: string[] = [];
+  for (const [name, value] of lines) {
+    if (name.length === 10 && name.toLowerCase() === "connection") {
+      connection.push(value);
+    }
+  }
+  const named = connection.length ? connectionNames(connection) : undefined;
+  const out: [string, string][] = [];
+  let special: Map<string, number[]> | undefined;
+  for (const [name, value] of lines) {
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP_SET.has(lower) || named?.has(lower)) continue;
+    if (
+      lower === "location" || lower === "content-location" || lower === "via"
+    ) {
+      special ??= new Map();
+      const at = special.get(lower);
+      if (at) at.push(out.length);
+      else special.set(lower, [out.length]);
+    }
+    out.push([name, value]);
+  }
+  const drop = new Set<number>();
+  for (const [lower, at] of special ?? []) {
+    const first = out[at[0]!]!;
+    let value = at.map((i) => out[i]![1]).join(", ");
+    for (const i of at.slice(1)) drop.add(i);
+    if (lower === "via") value = value ? `${value}, ${VIA}` : VIA;
+    else if (value) value = rewriteLocation(value, upstream, front);
+    out[at[0]!] = [first[0], value];
+  }
+  const result = drop.size ? out.filter((_, i) => !drop.has(i)) : out;
+  if (!special?.has("via")) result.push(["via", VIA]);
+  return result;
+}
+
 /**
  * Rewrites a Location or Content-Location value that points at the upstream
  * so that it points at the proxy.
@@ -158,6 +314,15 @@ export function rewriteLocation(
  */
 export function upstreamUrl(upstream: URL, pathAndQuery: string): URL {
   const prefix = upstream.pathname.replace(/\/$/, "");
+  if (
+    pathAndQuery.startsWith("/") && !pathAndQuery.includes("#") &&
+    !upstream.username && !upstream.password
+  ) {
+    // Parsing the joined string once gives what the setters below give.
+    return new URL(
+      `${upstream.protocol}//${upstream.host}${prefix}${pathAndQuery}`,
+    );
+  }
   const url = new URL(upstream.href);
   const q = pathAndQuery.indexOf("?");
   url.pathname = prefix + (q >= 0 ? pathAndQuery.slice(0, q) : pathAndQuery);

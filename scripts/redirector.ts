@@ -34,16 +34,24 @@
  * @module
  */
 
-import { withAccessLog } from "./_access_log.ts";
+import { withAccessLog, withBodySize } from "./_access_log.ts";
 import { parseCli, runMain, UsageError } from "./_cli.ts";
 import {
-  addForwarded,
-  rewriteLocation,
-  stripHopByHop,
+  forwardRequestHeaders,
+  forwardResponseHeaders,
   upstreamUrl,
 } from "./_redirector_headers.ts";
-import { HttpClient } from "../protocols/http.ts";
+import { HttpClient, type HttpResponse } from "../protocols/http.ts";
 import { TimeoutError } from "../protocols/errors.ts";
+
+/**
+ * Bodies with a Content-Length up to this size are read whole before the
+ * response starts (as nginx buffers them): `Deno.serve` then sends them from
+ * one array, and an upstream failing mid-body still gets a clean 502.
+ */
+const BUFFERED_BODY = 64 * 1024;
+/** Idle upstream connections kept: about the concurrency the proxy sees. */
+const MAX_IDLE = 256;
 
 /** Options for {@linkcode createRedirector}. */
 export interface RedirectorOptions {
@@ -94,6 +102,26 @@ function ambiguousFraming(req: Request): string | undefined {
     return "Invalid or conflicting Content-Length";
   }
   return undefined;
+}
+
+function respond(
+  body: BodyInit | null,
+  res: HttpResponse,
+  fields: [string, string][],
+): Response {
+  const init = { status: res.status, statusText: res.reason };
+  try {
+    return new Response(body, { ...init, headers: fields });
+  } catch {
+    // A field the Headers class refuses: build them one by one, without it.
+    const out = new Headers();
+    for (const [name, value] of fields) {
+      try {
+        out.append(name, value);
+      } catch { /* dropped */ }
+    }
+    return new Response(body, { ...init, headers: out });
+  }
 }
 
 async function proxyWebSocket(
@@ -187,7 +215,23 @@ export function createRedirector(
     );
   }
   const timeout = options.timeout ?? 60_000;
-  const client = options.client ?? new HttpClient();
+  const client = options.client ??
+    new HttpClient({ maxIdlePerOrigin: MAX_IDLE });
+  const trustForwarded = options.trustForwarded ?? false;
+  const upstreamHost = options.preserveHost ? undefined : upstream.host;
+  const logged = options.log !== undefined;
+  const failed = (err: unknown): Response => {
+    if (err instanceof TimeoutError) {
+      return plain(
+        504,
+        `Gateway Timeout: the upstream did not answer within ${
+          timeout / 1000
+        } s`,
+      );
+    }
+    const reason = err instanceof Error ? err.message : String(err);
+    return plain(502, `Bad Gateway: ${reason}`);
+  };
   const handler = async (
     req: Request,
     info: Deno.ServeHandlerInfo,
@@ -200,58 +244,46 @@ export function createRedirector(
       return await proxyWebSocket(req, target, timeout);
     }
     const frontHost = req.headers.get("host") ?? url.host;
-    const front = `${url.protocol}//${frontHost}`;
-    const headers = addForwarded(stripHopByHop(new Headers(req.headers)), {
+    const headers = forwardRequestHeaders(req.headers, {
       clientIp: clientIp(info),
       host: frontHost,
       proto: url.protocol.slice(0, -1),
-      trustForwarded: options.trustForwarded ?? false,
+      trustForwarded,
+      ...(upstreamHost === undefined ? {} : { upstreamHost }),
     });
-    if (!options.preserveHost) headers.set("host", upstream.host);
-    const pairs: [string, string][] = [];
-    headers.forEach((v, n) => pairs.push([n, v]));
-    let res;
+    let res: HttpResponse;
+    let body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | null;
     try {
       res = await client.request(target, {
         method: req.method,
-        headers: pairs,
+        headers,
         body: req.body,
         timeout,
         ...(options.caCerts ? { caCerts: options.caCerts } : {}),
       });
-    } catch (err) {
-      if (err instanceof TimeoutError) {
-        return plain(
-          504,
-          `Gateway Timeout: the upstream did not answer within ${
-            timeout / 1000
-          } s`,
-        );
+      const nullBody = res.status === 204 || res.status === 304 ||
+        req.method === "HEAD";
+      const length = res.contentLength;
+      if (nullBody) {
+        await res.body?.cancel();
+        body = null;
+      } else if (length !== null && length <= BUFFERED_BODY) {
+        body = await res.bytes();
+      } else {
+        body = res.body;
       }
-      const reason = err instanceof Error ? err.message : String(err);
-      return plain(502, `Bad Gateway: ${reason}`);
+    } catch (err) {
+      return failed(err);
     }
-    const out = new Headers();
-    for (const [name, value] of res.headerLines) {
-      try {
-        out.append(name, value);
-      } catch { /* a field the Headers class refuses */ }
-    }
-    stripHopByHop(out);
-    for (const name of ["location", "content-location"]) {
-      const value = out.get(name);
-      if (value) out.set(name, rewriteLocation(value, upstream, front));
-    }
-    const via = out.get("via");
-    out.set("via", via ? `${via}, 1.1 inetkit` : "1.1 inetkit");
-    const nullBody = res.status === 204 || res.status === 304 ||
-      req.method === "HEAD";
-    if (nullBody) await res.body?.cancel();
-    return new Response(nullBody ? null : res.body, {
-      status: res.status,
-      statusText: res.reason,
-      headers: out,
-    });
+    const fields = forwardResponseHeaders(
+      res.headerLines,
+      upstream,
+      `${url.protocol}//${frontHost}`,
+    );
+    const response = respond(body, res, fields);
+    return logged && body instanceof Uint8Array
+      ? withBodySize(response, body.length)
+      : response;
   };
   return options.log
     ? withAccessLog(handler, { log: options.log, utc: true })
@@ -319,7 +351,7 @@ export async function main(args: string[]): Promise<number> {
     );
   }
   const caCerts = await Promise.all(flags.ca.map((f) => Deno.readTextFile(f)));
-  const client = new HttpClient();
+  const client = new HttpClient({ maxIdlePerOrigin: MAX_IDLE });
   const handler = createRedirector({
     upstream,
     timeout: (flags.timeout ?? 60) * 1000,

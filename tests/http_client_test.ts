@@ -648,3 +648,22 @@ Deno.test("HttpClient reads a body only as fast as it is consumed", async () => 
     await reader.cancel();
   });
 });
+
+Deno.test("HttpClient reads obs-text in field values one character per byte", async () => {
+  await withServer(async (peer) => {
+    await readRequest(peer);
+    await peer.write(
+      new Uint8Array([
+        ...new TextEncoder().encode("HTTP/1.1 200 OK\r\nX-Raw: a"),
+        0x80,
+        0xe9,
+        0xff,
+        ...new TextEncoder().encode("\r\nContent-Length: 0\r\n\r\n"),
+      ]),
+    );
+  }, async (base, _server, client) => {
+    const res = await client.request(base);
+    assertEquals(res.headerLines[0], ["X-Raw", "a\x80\xe9\xff"]);
+    assertEquals(res.headers.get("x-raw"), "a\x80\xe9\xff");
+  });
+});

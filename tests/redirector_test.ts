@@ -1,4 +1,9 @@
 import { createRedirector } from "../scripts/redirector.ts";
+import {
+  forwardRequestHeaders,
+  forwardResponseHeaders,
+  upstreamUrl,
+} from "../scripts/_redirector_headers.ts";
 import { HttpClient } from "../protocols/http.ts";
 import {
   assert,
@@ -287,4 +292,152 @@ Deno.test("redirector is not an open proxy and refuses ambiguous framing", async
       "the ambiguous request never reached the upstream",
     );
   });
+});
+
+Deno.test(
+  "forwardRequestHeaders() matches stripping, then adding, then replacing Host",
+  {
+    permissions: "none",
+  },
+  () => {
+    const inbound = new Headers([
+      ["host", "front:8000"],
+      ["connection", "x-a, x-forwarded-proto"],
+      ["connection", "via"],
+      ["x-a", "1"],
+      ["via", "1.0 other"],
+      ["keep-alive", "timeout=5"],
+      ["x-forwarded-for", "10.0.0.1"],
+      ["x-forwarded-proto", "https"],
+      ["x-forwarded-host", "orig"],
+      ["accept", "*/*"],
+    ]);
+    const ctx = {
+      clientIp: "127.0.0.1",
+      host: "front:8000",
+      proto: "http",
+    };
+    assertEquals(
+      forwardRequestHeaders(inbound, {
+        ...ctx,
+        trustForwarded: false,
+        upstreamHost: "up:1",
+      }),
+      [
+        ["host", "up:1"],
+        ["accept", "*/*"],
+        ["x-forwarded-for", "127.0.0.1"],
+        ["x-forwarded-proto", "http"],
+        ["x-forwarded-host", "front:8000"],
+        ["via", "1.1 inetkit"],
+      ],
+    );
+    assertEquals(
+      forwardRequestHeaders(inbound, { ...ctx, trustForwarded: true }),
+      [
+        ["accept", "*/*"],
+        ["host", "front:8000"],
+        ["x-forwarded-host", "orig"],
+        ["x-forwarded-for", "10.0.0.1, 127.0.0.1"],
+        ["x-forwarded-proto", "http"],
+        ["via", "1.1 inetkit"],
+      ],
+      "a trusted X-Forwarded-Proto named by Connection is still removed",
+    );
+  },
+);
+
+Deno.test(
+  "forwardResponseHeaders() strips hop-by-hop fields and joins repeated ones like Headers",
+  {
+    permissions: "none",
+  },
+  () => {
+    const up = new URL("http://10.0.0.1:8080/app/");
+    const out = forwardResponseHeaders(
+      [
+        ["Connection", "X-Private"],
+        ["connection", "close"],
+        ["X-Private", "secret"],
+        ["Transfer-Encoding", "chunked"],
+        ["Set-Cookie", "a=1"],
+        ["Via", "1.0 a"],
+        ["Location", "http://10.0.0.1:8080/app/x"],
+        ["Set-Cookie", "b=2"],
+        ["via", "1.0 b"],
+        ["Content-Location", "/elsewhere"],
+      ],
+      up,
+      "http://proxy:8000",
+    );
+    assertEquals(out, [
+      ["Set-Cookie", "a=1"],
+      ["Via", "1.0 a, 1.0 b, 1.1 inetkit"],
+      ["Location", "http://proxy:8000/x"],
+      ["Set-Cookie", "b=2"],
+      ["Content-Location", "/elsewhere"],
+    ]);
+    assertEquals(
+      forwardResponseHeaders(
+        [["Location", "https://x/a"], ["Location", "https://x/b"]],
+        up,
+        "f",
+      ),
+      [["Location", "https://x/a, https://x/b"], ["via", "1.1 inetkit"]],
+    );
+  },
+);
+
+Deno.test(
+  "upstreamUrl() joins paths the same way with and without the fast path",
+  {
+    permissions: "none",
+  },
+  () => {
+    for (const base of ["http://u:1/app/", "http://u:1", "https://u/a/b"]) {
+      const upstream = new URL(base);
+      for (
+        const path of [
+          "/",
+          "/a/../../x",
+          "/%2e%2e/secret",
+          "/a b/ü?q=1 2&r=ü",
+          "/a\\b",
+          "/?",
+          "/x?y?z",
+        ]
+      ) {
+        const slow = new URL(upstream.href);
+        const q = path.indexOf("?");
+        const prefix = upstream.pathname.replace(/\/$/, "");
+        slow.pathname = prefix + (q >= 0 ? path.slice(0, q) : path);
+        slow.search = q >= 0 ? path.slice(q) : "";
+        assertEquals(upstreamUrl(upstream, path).href, slow.href, path);
+      }
+    }
+  },
+);
+
+Deno.test("redirector answers 502 when the upstream cuts a small body, and streams large ones", async () => {
+  const cut = startMockServer(async (peer) => {
+    while (true) {
+      const line = await peer.readLine();
+      if (line === null) return;
+      if (line !== "") continue;
+      await peer.write(
+        "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial",
+      );
+      return;
+    }
+  });
+  try {
+    await withProxy(async (front, _seen, lines) => {
+      const res = await fetch(`${front}/cut`);
+      assertEquals(res.status, 502);
+      assertStringIncludes(await res.text(), "missing");
+      assertEquals(lines.length, 1);
+    }, { upstream: `http://127.0.0.1:${cut.port}/` });
+  } finally {
+    await cut.close();
+  }
 });
