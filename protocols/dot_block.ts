@@ -1,7 +1,8 @@
 /**
  * `DotBlock`: reading one dot-terminated multi-line block (NNTP articles and
  * lists, RFC 3977 §3.1.1) from a {@linkcode BufferedReader}, undoing
- * dot-stuffing, as line views, decoded lines or a byte stream.
+ * dot-stuffing, as line views, decoded lines, batches of decoded lines or a
+ * byte stream.
  *
  * A block is the connection's open body: the next command drains whatever was
  * not read, and end of stream before the final `.` line is an error, never a
@@ -11,9 +12,12 @@
  */
 
 import type { BufferedReader } from "./buffered_reader.ts";
-import { ConnectionClosedError } from "./errors.ts";
+import { ConnectionClosedError, LineTooLongError } from "./errors.ts";
 
 const DOT = 46;
+const LF = 10;
+const CR = 13;
+const BOM = "\uFEFF";
 const CRLF = new Uint8Array([13, 10]);
 const CHUNK_TARGET = 32 * 1024;
 const utf8Strict = new TextDecoder("utf-8", { fatal: true });
@@ -49,6 +53,16 @@ export function decodeLineBytes(bytes: Uint8Array): string {
   return windows1252.decode(bytes);
 }
 
+/** Options for {@linkcode DotBlock}. */
+export interface DotBlockOptions {
+  /**
+   * Hands bytes back to the connection: its next read returns them before
+   * anything new from the peer. With it, {@linkcode DotBlock.lines} splits
+   * everything buffered in one pass; without it, it reads line by line.
+   */
+  unread?: (bytes: Uint8Array) => void;
+}
+
 /**
  * One dot-terminated block being read. Obtain it from
  * `TextProtoConn.openDotBlock()` right after the status line that announced
@@ -67,6 +81,7 @@ export function decodeLineBytes(bytes: Uint8Array): string {
 export class DotBlock {
   #reader: BufferedReader;
   #onError: (err: Error) => void;
+  #unread: ((bytes: Uint8Array) => void) | undefined;
   #done = false;
   #stale = false;
   #busy: Promise<unknown> = Promise.resolve();
@@ -77,10 +92,16 @@ export class DotBlock {
    *
    * @param reader Where the block's lines come from.
    * @param onError Called when the block breaks (the connection should fail).
+   * @param options How to hand unused bytes back to the connection.
    */
-  constructor(reader: BufferedReader, onError: (err: Error) => void) {
+  constructor(
+    reader: BufferedReader,
+    onError: (err: Error) => void,
+    options: DotBlockOptions = {},
+  ) {
     this.#reader = reader;
     this.#onError = onError;
+    this.#unread = options.unread;
   }
 
   /**
@@ -111,6 +132,22 @@ export class DotBlock {
   async text(): Promise<string | null> {
     const view = await this.line();
     return view === null ? null : decodeLineBytes(view);
+  }
+
+  /**
+   * The lines that have arrived, at least one, each decoded as
+   * {@linkcode decodeLineBytes} does, dot-stuffing undone. A big block read
+   * this way costs one wait per network read instead of one per line; bytes
+   * after the final `.` line (a pipelined reply) stay on the connection.
+   * The lines of one batch may be cut from one string: a caller that keeps a
+   * few lines (or parts) from each of many batches should copy them.
+   *
+   * @returns The lines, or `null` after the final `.` line.
+   * @throws {ConnectionClosedError} When the connection ends first.
+   * @throws {LineTooLongError} When a line exceeds the reader's limit.
+   */
+  lines(): Promise<string[] | null> {
+    return this.#serial(() => this.#lines());
   }
 
   /**
@@ -191,6 +228,57 @@ export class DotBlock {
     return err;
   }
 
+  async #lines(): Promise<string[] | null> {
+    const first = await this.#line();
+    if (first === null) return null;
+    const out = [decodeLineBytes(first)];
+    const unread = this.#unread;
+    if (unread === undefined) {
+      while (!this.#done && this.#reader.buffered > 0) {
+        const view = await this.#line();
+        if (view !== null) out.push(decodeLineBytes(view));
+      }
+      return out;
+    }
+    if (this.#reader.buffered === 0) return out;
+    const rest = this.#reader.takeBuffered();
+    let used: number;
+    try {
+      used = this.#split(rest, out);
+    } catch (err) {
+      throw this.#broken(err);
+    }
+    if (used < rest.length) unread(rest.subarray(used));
+    return out;
+  }
+
+  /**
+   * Appends the complete lines at the start of `bytes` to `out` and returns
+   * how many bytes they took (through the final `.` line, if it is there).
+   * The lines are decoded in one call when the bytes are valid UTF-8.
+   */
+  #split(bytes: Uint8Array, out: string[]): number {
+    const max = this.#reader.maxLineBytes;
+    // Per line: where its text starts (after a stuffed dot) and ends (before CR LF).
+    const bounds: number[] = [];
+    let start = 0;
+    let lf: number;
+    while ((lf = bytes.indexOf(LF, start)) >= 0) {
+      const end = lf > start && bytes[lf - 1] === CR ? lf - 1 : lf;
+      if (end - start > max) throw new LineTooLongError(max);
+      if (bytes[start] === DOT && end - start === 1) {
+        this.#done = true;
+        break;
+      }
+      bounds.push(bytes[start] === DOT ? start + 1 : start, end);
+      start = lf + 1;
+    }
+    if (bounds.length > 0) decodeLines(bytes, start, bounds, out);
+    if (this.#done) return lf + 1;
+    if (bytes.length - start > max + 1) throw new LineTooLongError(max);
+    return start;
+  }
+
   async #line(): Promise<Uint8Array | null> {
     if (this.#done) return null;
     let view: Uint8Array | null;
@@ -208,5 +296,48 @@ export class DotBlock {
       return view.subarray(1);
     }
     return view;
+  }
+}
+
+/**
+ * Decodes the lines of `bytes[0, size)` whose text spans are in `bounds`
+ * (start, end pairs) with one decoder call when that gives what
+ * {@linkcode decodeLineBytes} gives line by line: the bytes are valid UTF-8
+ * and hold no byte-order mark that a per-line call would strip.
+ */
+function decodeLines(
+  bytes: Uint8Array,
+  size: number,
+  bounds: readonly number[],
+  out: string[],
+): void {
+  let text: string | undefined;
+  try {
+    text = utf8Strict.decode(bytes.subarray(0, size));
+  } catch {
+    // Not UTF-8 somewhere: line by line, each falling back on its own.
+  }
+  if (text !== undefined && text.length === size) {
+    // ASCII: string offsets are byte offsets.
+    for (let i = 0; i < bounds.length; i += 2) {
+      out.push(text.slice(bounds[i], bounds[i + 1]));
+    }
+    return;
+  }
+  if (text !== undefined && !text.includes(BOM)) {
+    // Multi-byte UTF-8: the same lines, found by their LFs in the text. A
+    // text start right after a dot is a stuffed line (a line starts after LF).
+    let at = 0;
+    for (let i = 0; i < bounds.length; i += 2) {
+      const lf = text.indexOf("\n", at);
+      const skip = bytes[bounds[i]! - 1] === DOT ? 1 : 0;
+      const cut = bytes[bounds[i + 1]!] === CR ? 1 : 0;
+      out.push(text.slice(at + skip, lf - cut));
+      at = lf + 1;
+    }
+    return;
+  }
+  for (let i = 0; i < bounds.length; i += 2) {
+    out.push(decodeLineBytes(bytes.subarray(bounds[i], bounds[i + 1])));
   }
 }

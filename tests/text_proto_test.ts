@@ -9,6 +9,8 @@ import {
   TimeoutError,
 } from "../protocols/errors.ts";
 import { TextProtoConn } from "../protocols/text_proto.ts";
+import { BufferedReader } from "../protocols/buffered_reader.ts";
+import { DotBlock } from "../protocols/dot_block.ts";
 import {
   assert,
   assertEquals,
@@ -386,4 +388,270 @@ Deno.test("dial() reports refused connections and TLS failures clearly", async (
     await accepted;
     l.close();
   });
+});
+
+/** A `Deno.Conn` stand-in that hands out `chunks` one read at a time. */
+function chunkedConn(chunks: (string | Uint8Array)[]): Deno.Conn {
+  const queue = chunks.map((c) =>
+    typeof c === "string" ? new TextEncoder().encode(c) : c
+  );
+  const fake = {
+    read(p: Uint8Array): Promise<number | null> {
+      const next = queue.shift();
+      if (next === undefined) return Promise.resolve(null);
+      const n = Math.min(p.length, next.length);
+      p.set(next.subarray(0, n));
+      if (n < next.length) queue.unshift(next.subarray(n));
+      return Promise.resolve(n);
+    },
+    write(p: Uint8Array): Promise<number> {
+      return Promise.resolve(p.length);
+    },
+    close(): void {},
+  };
+  return fake as unknown as Deno.Conn;
+}
+
+async function allBatches(
+  conn: TextProtoConn,
+): Promise<{ batches: string[][]; lines: string[] }> {
+  const block = await conn.openDotBlock();
+  const batches: string[][] = [];
+  for (let b; (b = await block.lines()) !== null;) batches.push(b);
+  return { batches, lines: batches.flat() };
+}
+
+function bytesOf(...parts: (string | number[])[]): Uint8Array {
+  const out: number[] = [];
+  for (const part of parts) {
+    if (typeof part === "string") out.push(...new TextEncoder().encode(part));
+    else out.push(...part);
+  }
+  return new Uint8Array(out);
+}
+
+Deno.test(
+  "DotBlock.lines() reads what has arrived in one batch and leaves the next reply",
+  {
+    permissions: "none",
+  },
+  async () => {
+    const conn = new TextProtoConn(
+      chunkedConn([
+        "224 follows\r\n",
+        "a\r\n..b\r\n.c\r\nd\ne\r\n\r\n.\r\n211 next\r\n",
+      ]),
+      { timeout: 0 },
+    );
+    await conn.readCodeLine(224);
+    const { batches } = await allBatches(conn);
+    assertEquals(batches, [["a", ".b", "c", "d", "e", ""]]);
+    assertEquals((await conn.readCodeLine()).code, 211);
+  },
+);
+
+Deno.test(
+  "DotBlock.lines() joins lines split across reads, a dot or CR LF at a read boundary included",
+  {
+    permissions: "none",
+  },
+  async () => {
+    const conn = new TextProtoConn(
+      chunkedConn([
+        "224 follows\r\none\r\ntw",
+        "o\r\nthr",
+        "ee\r",
+        "\n.",
+        ".four\r\n.",
+        "\r\n223 a\r\n224 again\r\nx\r\n.\r\n",
+      ]),
+      { timeout: 0 },
+    );
+    await conn.readCodeLine(224);
+    assertEquals((await allBatches(conn)).lines, [
+      "one",
+      "two",
+      "three",
+      ".four",
+    ]);
+    assertEquals((await conn.readCodeLine()).code, 223);
+    assertEquals((await conn.readCodeLine()).code, 224);
+    assertEquals((await allBatches(conn)).lines, ["x"]);
+  },
+);
+
+Deno.test("DotBlock.lines() decodes exactly as text() does, line by line", {
+  permissions: "none",
+}, async (t) => {
+  const block = bytesOf(
+    "plain\r\n",
+    "caf",
+    [0xc3, 0xa9],
+    " utf-8\r\n",
+    "caf",
+    [0xe9],
+    " latin-1\r\n",
+    [0xef, 0xbb, 0xbf],
+    "bom line\r\n",
+    ".",
+    [0xef, 0xbb, 0xbf],
+    "stuffed bom\r\n",
+    "mid ",
+    [0xef, 0xbb, 0xbf],
+    " bom\r\n",
+    "..",
+    [0xe6, 0x97, 0xa5],
+    "\r\n",
+    "lone\rcr\n",
+    [0x80, 0x9f],
+    "\r\n",
+    ".\r\n",
+  );
+  const head = new TextEncoder().encode("224 follows\r\n");
+  const expected: string[] = [];
+  {
+    const conn = new TextProtoConn(chunkedConn([head, block]), { timeout: 0 });
+    await conn.readCodeLine();
+    const dot = await conn.openDotBlock();
+    for (let line; (line = await dot.text()) !== null;) expected.push(line);
+  }
+  assertEquals(expected[1], "café utf-8");
+  assertEquals(expected[2], "café latin-1");
+  for (const size of [1, 2, 3, 5, 7, 16, 1000]) {
+    await t.step(`reads of ${size} bytes`, async () => {
+      const chunks: Uint8Array[] = [head];
+      for (let i = 0; i < block.length; i += size) {
+        chunks.push(block.subarray(i, i + size));
+      }
+      const conn = new TextProtoConn(chunkedConn(chunks), { timeout: 0 });
+      await conn.readCodeLine();
+      assertEquals((await allBatches(conn)).lines, expected);
+    });
+  }
+  await t.step("only UTF-8 lines, one of them multi-byte", async () => {
+    const utf8 = bytesOf("x\r\n", "\u65e5\u672c\r\n", "..y\r\n", "z\n.\r\n");
+    const conn = new TextProtoConn(chunkedConn([head, utf8]), { timeout: 0 });
+    await conn.readCodeLine();
+    assertEquals((await allBatches(conn)).lines, ["x", "日本", ".y", "z"]);
+  });
+  await t.step("valid UTF-8 with byte-order marks at line starts", async () => {
+    const boms = bytesOf(
+      [0xef, 0xbb, 0xbf],
+      "first\r\n\u00e9\r\n",
+      [0xef, 0xbb, 0xbf],
+      "second\r\n.",
+      [0xef, 0xbb, 0xbf],
+      "third\r\n.\r\n",
+    );
+    const read = async (batch: boolean): Promise<string[]> => {
+      const conn = new TextProtoConn(chunkedConn([head, boms]), {
+        timeout: 0,
+      });
+      await conn.readCodeLine();
+      if (batch) return (await allBatches(conn)).lines;
+      const dot = await conn.openDotBlock();
+      const out: string[] = [];
+      for (let line; (line = await dot.text()) !== null;) out.push(line);
+      return out;
+    };
+    assertEquals(await read(true), await read(false));
+    assertEquals(await read(true), ["first", "é", "second", "third"]);
+  });
+});
+
+Deno.test(
+  "DotBlock.lines() reports a cut block and an over-long line as errors",
+  {
+    permissions: "none",
+  },
+  async (t) => {
+    await t.step("end of stream before the final dot", async () => {
+      const conn = new TextProtoConn(
+        chunkedConn(["224 follows\r\n", "a\r\nb\r\npart"]),
+        { timeout: 0 },
+      );
+      await conn.readCodeLine();
+      const block = await conn.openDotBlock();
+      assertEquals(await block.lines(), ["a", "b"]);
+      await assertRejects(
+        () => block.lines(),
+        ConnectionClosedError,
+        "multi-line response",
+      );
+      assert(!conn.isOpen);
+    });
+    await t.step("end of stream after a complete line", async () => {
+      const conn = new TextProtoConn(
+        chunkedConn(["224 follows\r\n", "a\r\n"]),
+        { timeout: 0 },
+      );
+      await conn.readCodeLine();
+      const block = await conn.openDotBlock();
+      assertEquals(await block.lines(), ["a"]);
+      await assertRejects(
+        () => block.lines(),
+        ConnectionClosedError,
+        "multi-line response",
+      );
+    });
+    await t.step("a line over the limit inside a batch", async () => {
+      const conn = new TextProtoConn(
+        chunkedConn(["224 follows\r\n", `ok\r\n${"x".repeat(40)}\r\n.\r\n`]),
+        { timeout: 0, maxLineBytes: 32 },
+      );
+      await conn.readCodeLine();
+      const block = await conn.openDotBlock();
+      await assertRejects(async () => {
+        while ((await block.lines()) !== null) { /* read on */ }
+      }, LineTooLongError);
+      assert(!conn.isOpen);
+    });
+    await t.step("a partial line already over the limit", async () => {
+      const conn = new TextProtoConn(
+        chunkedConn(["224 follows\r\n", `ok\r\n${"x".repeat(40)}`]),
+        { timeout: 0, maxLineBytes: 32 },
+      );
+      await conn.readCodeLine();
+      const block = await conn.openDotBlock();
+      await assertRejects(async () => {
+        while ((await block.lines()) !== null) { /* read on */ }
+      }, LineTooLongError);
+    });
+  },
+);
+
+Deno.test(
+  "DotBlock.lines() on a reader alone (no unread) gives the same lines",
+  {
+    permissions: "none",
+  },
+  async () => {
+    const source = chunkedConn([
+      "a\r\n..b\r\nc",
+      "\r\n.\r\n211 next\r\n",
+    ]);
+    const reader = new BufferedReader(source);
+    const block = new DotBlock(reader, () => {});
+    const lines: string[] = [];
+    for (let b; (b = await block.lines()) !== null;) lines.push(...b);
+    assertEquals(lines, ["a", ".b", "c"]);
+    assertEquals(await reader.readLine(), "211 next");
+  },
+);
+
+Deno.test("TextProtoConn.startTls() refuses bytes a block handed back", {
+  permissions: "none",
+}, async () => {
+  const conn = new TextProtoConn(
+    chunkedConn(["224 follows\r\n", "a\r\n.\r\n382 go\r\n211 injected\r\n"]),
+    { timeout: 0 },
+  );
+  await conn.readCodeLine();
+  await allBatches(conn);
+  assertEquals((await conn.readCodeLine()).code, 382);
+  await assertRejects(
+    () => conn.startTls({ hostname: "127.0.0.1" }),
+    ProtocolError,
+    "before the TLS handshake",
+  );
 });
