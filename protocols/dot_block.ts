@@ -18,6 +18,8 @@ const DOT = 46;
 const LF = 10;
 const CR = 13;
 const BOM = "\uFEFF";
+/** Lines {@linkcode DotBlock.lines} reads one by one before splitting the rest. */
+const FEW_LINES = 4;
 const CRLF = new Uint8Array([13, 10]);
 const CHUNK_TARGET = 32 * 1024;
 const utf8Strict = new TextDecoder("utf-8", { fatal: true });
@@ -83,6 +85,7 @@ export class DotBlock {
   #onError: (err: Error) => void;
   #unread: ((bytes: Uint8Array) => void) | undefined;
   #done = false;
+  #error: Error | undefined;
   #stale = false;
   #busy: Promise<unknown> = Promise.resolve();
 
@@ -218,12 +221,14 @@ export class DotBlock {
 
   #broken(cause?: unknown): Error {
     this.#done = true;
+    if (this.#error) return this.#error;
     const err = cause !== undefined && !(cause instanceof ConnectionClosedError)
       ? cause instanceof Error ? cause : new Error(String(cause))
       : new ConnectionClosedError(
         "Connection closed by peer in the middle of a multi-line response",
         cause === undefined ? undefined : { cause },
       );
+    this.#error = err;
     this.#onError(err);
     return err;
   }
@@ -233,14 +238,18 @@ export class DotBlock {
     if (first === null) return null;
     const out = [decodeLineBytes(first)];
     const unread = this.#unread;
-    if (unread === undefined) {
-      while (!this.#done && this.#reader.buffered > 0) {
-        const view = await this.#line();
-        if (view !== null) out.push(decodeLineBytes(view));
-      }
+    // A short block (the overview of one article among many pipelined
+    // replies) ends within a few lines: those are read one at a time, so
+    // that the replies behind it are not copied out and handed back again
+    // for every block.
+    const few = unread === undefined ? Infinity : FEW_LINES;
+    for (let n = 1; n < few && !this.#done && this.#reader.buffered > 0; n++) {
+      const view = await this.#line();
+      if (view !== null) out.push(decodeLineBytes(view));
+    }
+    if (unread === undefined || this.#done || this.#reader.buffered === 0) {
       return out;
     }
-    if (this.#reader.buffered === 0) return out;
     const rest = this.#reader.takeBuffered();
     let used: number;
     try {
@@ -280,6 +289,8 @@ export class DotBlock {
   }
 
   async #line(): Promise<Uint8Array | null> {
+    // A broken block keeps failing: it never looks like a short success.
+    if (this.#error) throw this.#error;
     if (this.#done) return null;
     let view: Uint8Array | null;
     try {

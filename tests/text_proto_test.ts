@@ -572,13 +572,15 @@ Deno.test(
       );
       await conn.readCodeLine();
       const block = await conn.openDotBlock();
-      assertEquals(await block.lines(), ["a", "b"]);
       await assertRejects(
-        () => block.lines(),
+        async () => {
+          while ((await block.lines()) !== null) { /* read on */ }
+        },
         ConnectionClosedError,
         "multi-line response",
       );
       assert(!conn.isOpen);
+      await assertRejects(() => block.lines(), ConnectionClosedError);
     });
     await t.step("end of stream after a complete line", async () => {
       const conn = new TextProtoConn(
@@ -655,3 +657,35 @@ Deno.test("TextProtoConn.startTls() refuses bytes a block handed back", {
     "before the TLS handshake",
   );
 });
+
+Deno.test(
+  "DotBlock.lines() reads many short pipelined blocks and long ones from the same reads",
+  {
+    permissions: "none",
+  },
+  async () => {
+    let stream = "";
+    const expected: string[][] = [];
+    for (let i = 0; i < 60; i++) {
+      const count = i % 10 === 9 ? 300 : (i % 3) + 1;
+      const lines = Array.from({ length: count }, (_, k) => `${i}.${k}`);
+      if (i % 7 === 0) lines.push(".stuffed");
+      stream += `224 block ${i}\r\n` +
+        lines.map((l) => (l.startsWith(".") ? "." + l : l) + "\r\n").join("") +
+        ".\r\n";
+      expected.push(lines);
+    }
+    stream += "205 bye\r\n";
+    const bytes = new TextEncoder().encode(stream);
+    const chunks: Uint8Array[] = [];
+    for (let i = 0; i < bytes.length; i += 4000) {
+      chunks.push(bytes.subarray(i, i + 4000));
+    }
+    const conn = new TextProtoConn(chunkedConn(chunks), { timeout: 0 });
+    for (let i = 0; i < 60; i++) {
+      assertEquals((await conn.readCodeLine(224)).text, `block ${i}`);
+      assertEquals((await allBatches(conn)).lines, expected[i]);
+    }
+    assertEquals((await conn.readCodeLine()).code, 205);
+  },
+);
