@@ -16,6 +16,7 @@ import type { OverviewEntry } from "../protocols/nntp_overview.ts";
 import type { ThreadInput, ThreadNode } from "../protocols/news_thread.ts";
 import { newsUrl } from "../protocols/news_url.ts";
 import { SCORE_HIDE, SCORE_HOT } from "./_score.ts";
+import { formatCount } from "./_news_format.ts";
 
 /** An article as listed on the page: decoded text, parsed date. */
 export interface NewsItem extends ThreadInput {
@@ -329,7 +330,7 @@ function layout<T extends NewsItem>(options: NewsPageOptions<T>): Layout {
 }
 
 function plural(n: number, one: string, many: string): string {
-  return `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
 }
 
 function summary<T extends NewsItem>(
@@ -345,9 +346,9 @@ function summary<T extends NewsItem>(
     text += ` (${plural(options.scanned, "article", "articles")} scanned)`;
   }
   const notes: string[] = [];
-  if (stats.hot > 0) notes.push(`${stats.hot.toLocaleString("en-US")} hot`);
+  if (stats.hot > 0) notes.push(`${formatCount(stats.hot)} hot`);
   if (stats.hidden > 0) {
-    notes.push(`${stats.hidden.toLocaleString("en-US")} hidden by score`);
+    notes.push(`${formatCount(stats.hidden)} hidden by score`);
   }
   if (notes.length > 0) text += `; ${notes.join(", ")}`;
   const when = options.generatedAt;

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { formatCount } from "./_news_format.ts";
+
 /**
  * Writes `text` to `path` so that no half-written file is left behind: into a
  * temporary file in the same directory, then renamed over `path`. Renaming
@@ -175,9 +177,8 @@ export class ProgressReporter {
   #text(scanned: number, total: number, matches: number, now: number): string {
     const seconds = Math.max((now - this.#start) / 1000, 0.001);
     const rate = Math.round(scanned / seconds);
-    const fmt = (n: number) => n.toLocaleString("en-US");
-    return `Scanned ${fmt(scanned)} of ${fmt(total)} articles (${
-      fmt(rate)
-    }/s), ${fmt(matches)} matches`;
+    return `Scanned ${formatCount(scanned)} of ${
+      formatCount(total)
+    } articles (${formatCount(rate)}/s), ${formatCount(matches)} matches`;
   }
 }

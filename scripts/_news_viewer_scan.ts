@@ -4,13 +4,13 @@
  *
  * Two ways, both streamed and flat in memory whatever the group's size:
  *
- * - `"hdr"`: `HDR Subject` over the range (a fifth of the bytes of OVER),
- *   then the overview entries of the hits only, pipelined, with close hits
- *   fetched as one small range;
+ * - `"hdr"`: `HDR Subject` over the range (a fifth of the bytes of OVER) in
+ *   pipelined chunks, with the overview entries of the hits asked for on the
+ *   same pipeline as soon as they are found (`NntpClient.overWhere`);
  * - `"over"`: the overview of the whole range, in pipelined chunks.
  *
- * `"auto"` takes `"hdr"` when the server lists HDR in its capabilities and
- * falls back to `"over"` when HDR fails.
+ * `"auto"` takes `"hdr"` unless the server's capabilities are known and do
+ * not list HDR, and falls back to `"over"` when HDR and XHDR both fail.
  *
  * @module
  */
@@ -57,6 +57,13 @@ export interface ScanOptions {
   chunkSize?: number;
   /** Called every few thousand articles. */
   onProgress?: (progress: ScanProgress) => void;
+  /**
+   * The scan is the connection's last use: with `"hdr"`, QUIT is pipelined
+   * behind the last command and the connection is closed when it ends.
+   *
+   * @default {false}
+   */
+  quit?: boolean;
 }
 
 /** What {@linkcode scanGroup} found. */
@@ -70,7 +77,6 @@ export interface ScanResult {
 }
 
 const PROGRESS_EVERY = 5000;
-const MAX_GAP = 8;
 
 /**
  * Decodes a raw Subject, skipping the decoder when there is no encoded word.
@@ -99,28 +105,6 @@ export function scanRange(group: NntpGroup, limit?: number): NntpRange | null {
 }
 
 /**
- * Groups sorted article numbers into single numbers and small ranges (hits
- * less than {@linkcode MAX_GAP} apart share one OVER).
- *
- * @param numbers Ascending article numbers.
- * @returns Numbers and ranges, in order.
- */
-export function* coalesce(
-  numbers: readonly number[],
-): Generator<number | NntpRange> {
-  let i = 0;
-  while (i < numbers.length) {
-    const start = numbers[i]!;
-    let end = start;
-    while (i + 1 < numbers.length && numbers[i + 1]! - end <= MAX_GAP) {
-      end = numbers[++i]!;
-    }
-    yield end === start ? start : { start, end };
-    i++;
-  }
-}
-
-/**
  * Scans the selected group for matching subjects.
  *
  * @param client A connected client.
@@ -146,8 +130,9 @@ export async function scanGroup(
   if (range === null) {
     return { entries: [], scanned: 0, strategy: "over" };
   }
+  const caps = client.capabilities;
   const useHdr = strategy === "hdr" ||
-    (strategy === "auto" && client.capabilities.has("HDR"));
+    (strategy === "auto" && (caps.size === 0 || caps.has("HDR")));
   if (useHdr) {
     try {
       return await scanWithHdr(client, range, options);
@@ -168,26 +153,30 @@ async function scanWithHdr(
   options: ScanOptions,
 ): Promise<ScanResult> {
   const total = range.end! - range.start + 1;
-  const hits: number[] = [];
-  let scanned = 0;
-  const match = options.match;
-  const chunk = options.chunkSize === undefined
-    ? {}
-    : { chunkSize: options.chunkSize };
-  for await (const { number, value } of client.hdr("Subject", range, chunk)) {
-    scanned++;
-    if (match(decodeSubject(value))) hits.push(number);
-    if (scanned % PROGRESS_EVERY === 0) {
-      options.onProgress?.({ scanned, total, matches: hits.length });
-    }
-  }
-  options.onProgress?.({ scanned, total, matches: hits.length });
-  hits.sort((a, b) => a - b);
-  const wanted = new Set(hits);
   const entries: OverviewEntry[] = [];
-  for await (const entry of client.overEach(coalesce(hits))) {
-    if (wanted.delete(entry.number)) entries.push(entry);
-  }
+  let scanned = 0;
+  let reported = 0;
+  const match = options.match;
+  const hits = client.overWhere(
+    "Subject",
+    (raw) => match(decodeSubject(raw)),
+    range,
+    {
+      ...(options.chunkSize === undefined
+        ? {}
+        : { chunkSize: options.chunkSize }),
+      ...(options.quit ? { quit: true } : {}),
+      onProgress: (tested) => {
+        scanned = tested;
+        if (scanned - reported >= PROGRESS_EVERY) {
+          reported = scanned;
+          options.onProgress?.({ scanned, total, matches: entries.length });
+        }
+      },
+    },
+  );
+  for await (const entry of hits) entries.push(entry);
+  options.onProgress?.({ scanned, total, matches: entries.length });
   return { entries, scanned, strategy: "hdr" };
 }
 
@@ -205,11 +194,37 @@ async function scanWithOver(
     : { chunkSize: options.chunkSize };
   for await (const entry of client.over(range, chunk)) {
     scanned++;
-    if (match(decodeSubject(entry.subject))) entries.push(entry);
+    if (match(decodeSubject(entry.subject))) entries.push(ownEntry(entry));
     if (scanned % PROGRESS_EVERY === 0) {
       options.onProgress?.({ scanned, total, matches: entries.length });
     }
   }
   options.onProgress?.({ scanned, total, matches: entries.length });
   return { entries, scanned, strategy: "over" };
+}
+
+/**
+ * A copy of a string that holds its own characters. The lines of a big
+ * overview reply are cut from one string per network read (V8 keeps such
+ * substrings as slices of it), so keeping a few entries from each of many
+ * reads would keep every read alive: memory would grow with the group.
+ */
+function own(text: string): string {
+  return (" " + text).slice(1);
+}
+
+function ownEntry(entry: OverviewEntry): OverviewEntry {
+  const extra: Record<string, string> = {};
+  for (const [key, value] of Object.entries(entry.extra)) {
+    extra[key] = own(value);
+  }
+  return {
+    ...entry,
+    subject: own(entry.subject),
+    from: own(entry.from),
+    date: own(entry.date),
+    messageId: own(entry.messageId),
+    references: entry.references.map(own),
+    extra,
+  };
 }

@@ -388,6 +388,9 @@ export async function run(
   const clientOptions = {
     hostname: address.hostname,
     port: address.port,
+    // Nothing here needs CAPABILITIES (HDR and OVER fall back by trying),
+    // and INN sends its list so that reading it waits on a delayed ACK.
+    readCapabilities: false,
     ...(options.tls ? { tls: true } : {}),
     ...(options.caCerts ? { caCerts: options.caCerts } : {}),
     ...(options.user !== undefined ? { user: options.user } : {}),
@@ -409,6 +412,7 @@ export async function run(
       ...(options.limit !== undefined ? { limit: options.limit } : {}),
       ...(options.strategy ? { strategy: options.strategy } : {}),
       onProgress: (p) => progress.update(p.scanned, p.total, p.matches),
+      quit: true,
     });
     const total = options.limit === undefined
       ? group.count

@@ -8,7 +8,7 @@ import {
 } from "../scripts/news_viewer.ts";
 import { parseNewsViewerArgs } from "../scripts/_news_viewer_args.ts";
 import { runMain, UsageError } from "../scripts/_cli.ts";
-import { coalesce, scanRange } from "../scripts/_news_viewer_scan.ts";
+import { scanRange } from "../scripts/_news_viewer_scan.ts";
 import {
   openCommand,
   ProgressReporter,
@@ -141,13 +141,20 @@ Deno.test("news_viewer run() scans the same with HDR and with OVER", async () =>
   });
 });
 
-Deno.test("news_viewer run() works against a server with XOVER only and no HDR", async () => {
+Deno.test("news_viewer run() works against a server with XOVER and XHDR only", async () => {
   await withServer(
     { faults: { noOver: true, noHdr: true } },
     async (server, dir) => {
       const result = await quietRun(server, dir, { group: "fixture.big" });
-      assertEquals([result.strategy, result.matches], ["over", 50]);
+      assertEquals([result.strategy, result.matches], ["hdr", 50]);
+      assert(server.received.some((l) => l.startsWith("XHDR Subject ")));
       assert(server.received.some((l) => l.startsWith("XOVER ")));
+      assertEquals(server.received.at(-1), "QUIT");
+      const over = await quietRun(server, dir, {
+        group: "fixture.big",
+        strategy: "over",
+      });
+      assertEquals([over.strategy, over.matches], ["over", 50]);
     },
   );
 });
@@ -434,16 +441,11 @@ Deno.test("news_viewer helpers parse servers, arguments and ranges", async (t) =
       },
     });
   });
-  await t.step("scanRange() and coalesce()", () => {
+  await t.step("scanRange()", () => {
     const group = { name: "g", count: 100, low: 1, high: 100 };
     assertEquals(scanRange(group), { start: 1, end: 100 });
     assertEquals(scanRange(group, 10), { start: 91, end: 100 });
     assertEquals(scanRange({ ...group, count: 0, low: 101 }), null);
-    assertEquals([...coalesce([1, 3, 50, 100, 101, 102])], [
-      { start: 1, end: 3 },
-      50,
-      { start: 100, end: 102 },
-    ]);
   });
   await t.step("openCommand()", () => {
     assertEquals(openCommand("a.html", "darwin").command, "open");
