@@ -112,6 +112,23 @@ export class BodyReader {
     return out;
   }
 
+  /**
+   * The rest of a Content-Length body if it is all buffered already (a
+   * small response usually is), without waiting.
+   *
+   * @returns The bytes, or `undefined` when more must be read first.
+   */
+  takeBuffered(): Uint8Array<ArrayBuffer> | undefined {
+    if (this.#kind !== "length" || this.#done) return undefined;
+    const n = this.#left;
+    if (this.#reader.buffered < n) return undefined;
+    const out = this.#reader.peek().slice(0, n);
+    this.#reader.consume(n);
+    this.#left = 0;
+    this.#done = true;
+    return out;
+  }
+
   /** How many bytes may be read now; 0 at the end of the body. */
   async #allowance(): Promise<number> {
     if (this.#done) return 0;

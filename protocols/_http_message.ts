@@ -359,8 +359,14 @@ export function responseFraming(method: string, head: ResponseHead): Framing {
  * @returns True unless the server asked to close (or spoke HTTP/1.0 without keep-alive).
  */
 export function keepAlive(head: ResponseHead): boolean {
-  if (head.connection === undefined) return head.version === "HTTP/1.1";
-  const tokens = head.connection.flatMap((v) =>
+  const values = head.connection;
+  if (values === undefined) return head.version === "HTTP/1.1";
+  if (values.length === 1) {
+    const only = values[0]!.toLowerCase();
+    if (only === "keep-alive") return true;
+    if (only === "close") return false;
+  }
+  const tokens = values.flatMap((v) =>
     v.toLowerCase().split(",").map((s) => s.trim())
   );
   if (tokens.includes("close")) return false;

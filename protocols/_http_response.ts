@@ -167,6 +167,13 @@ export class ClientResponse implements HttpResponse {
     this.#body = null;
     this.#reader = null;
     if (!reader) return new Uint8Array(0);
+    const whole = this.contentLength !== null && this.contentLength <= maxBytes
+      ? reader.takeBuffered()
+      : undefined;
+    if (whole) {
+      this.#finish(true);
+      return whole;
+    }
     try {
       const out = this.contentLength === null
         ? await collect(reader, maxBytes)

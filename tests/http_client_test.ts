@@ -491,6 +491,28 @@ Deno.test(
         assert(body.done, "done without another call");
       },
     );
+    await t.step(
+      "takeBuffered() hands over a body that is all here",
+      async () => {
+        const reader = new BufferedReader(chunkSource("abc", "de"));
+        await reader.fill();
+        const body = new BodyReader(reader, { kind: "length", length: 5 });
+        assertEquals(body.takeBuffered(), undefined, "two bytes still to come");
+        await reader.fill();
+        assertEquals(new TextDecoder().decode(body.takeBuffered()), "abcde");
+        assert(body.done);
+        assertEquals(body.takeBuffered(), undefined);
+        const chunked = new BodyReader(
+          new BufferedReader(chunkSource("0\r\n\r\n")),
+          { kind: "chunked" },
+        );
+        assertEquals(
+          chunked.takeBuffered(),
+          undefined,
+          "only for Content-Length",
+        );
+      },
+    );
     await t.step("missing bytes and bad framing", async () => {
       const short = new BodyReader(new BufferedReader(chunkSource("abc")), {
         kind: "length",
