@@ -29,7 +29,7 @@
  * @module
  */
 
-import { dial } from "./dial.ts";
+import { dialServer } from "./_nntp_dial.ts";
 import { Lock } from "./_lock.ts";
 import {
   checkCommandArgument,
@@ -336,7 +336,7 @@ export class NntpClient {
   static async connect(options: NntpClientOptions = {}): Promise<NntpClient> {
     const hostname = options.hostname ?? "localhost";
     const port = options.port ?? (options.tls ? 563 : 119);
-    const raw = await dial({
+    const raw = await dialServer({
       hostname,
       port,
       ...(options.tls ? { tls: true } : {}),

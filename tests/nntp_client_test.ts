@@ -844,6 +844,43 @@ Deno.test("NntpClient fails with TimeoutError when the server is too slow", asyn
   });
 });
 
+Deno.test("NntpClient.connect() times out a TLS handshake that never completes", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) accepted.push(conn);
+  })();
+  try {
+    const err = await assertRejects(
+      () =>
+        NntpClient.connect({
+          hostname: "127.0.0.1",
+          port: (listener.addr as Deno.NetAddr).port,
+          tls: true,
+          connectTimeout: 100,
+        }),
+      TimeoutError,
+    );
+    assert(err.message.includes("connect to"), err.message);
+    const aborted = new AbortController();
+    aborted.abort(new Error("stop"));
+    await assertRejects(
+      () =>
+        NntpClient.connect({
+          hostname: "127.0.0.1",
+          port: (listener.addr as Deno.NetAddr).port,
+          signal: aborted.signal,
+        }),
+      Error,
+      "stop",
+    );
+  } finally {
+    listener.close();
+    await accepting;
+    for (const conn of accepted) conn.close();
+  }
+});
+
 Deno.test("NntpClient works over TLS from the first byte and over STARTTLS", async (t) => {
   const certs = await testCerts();
   await t.step("implicit TLS with AUTHINFO", async () => {
