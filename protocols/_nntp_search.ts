@@ -194,12 +194,13 @@ export async function* searchOverview(
   };
   const send = async (items: InFlight[], written = false): Promise<void> => {
     if (items.length === 0) return;
+    // Queued once written: a failed write leaves no reply to wait for.
+    if (!written) await host.writeCommands(items.map(command));
     for (const item of items) {
       queue.push(item);
       if (item.kind === "hdr") hdrAhead++;
       if (item.kind === "quit") quitSent = true;
     }
-    if (!written) await host.writeCommands(items.map(command));
   };
   /**
    * After the last chunk: the rest of the OVERs, and QUIT if asked, once

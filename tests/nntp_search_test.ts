@@ -321,3 +321,40 @@ Deno.test("NntpClient.overWhere() left with break keeps the connection in step",
     },
   );
 });
+
+Deno.test("NntpClient.overWhere() whose test throws leaves the connection in step", async () => {
+  await withServer(
+    { groups: [generatedGroup("fixture.big", 5000)] },
+    async (server) => {
+      const client = await connect(server);
+      try {
+        await client.group("fixture.big");
+        let seen = 0;
+        await assertRejects(
+          () =>
+            collect(
+              client.overWhere(
+                "Subject",
+                (value) => {
+                  if (++seen === 2500) throw new RangeError("enough");
+                  return isHit(value);
+                },
+                { start: 1, end: 5000 },
+                { chunkSize: 1000 },
+              ),
+            ),
+          RangeError,
+          "enough",
+        );
+        assertEquals((await client.stat(4242)).number, 4242);
+        assertEquals(
+          (await collect(client.overWhere("Subject", isHit, { start: 1 })))
+            .length,
+          50,
+        );
+      } finally {
+        await client.quit();
+      }
+    },
+  );
+});
