@@ -16,6 +16,11 @@ import { ConnectionClosedError } from "./errors.ts";
 import { HttpProtocolError } from "./_http_message.ts";
 import type { Framing } from "./_http_message.ts";
 
+/**
+ * Largest body {@linkcode BodyReader.borrow} gathers in the connection's
+ * buffer; the client lets that buffer grow this much past the header limit.
+ */
+export const BORROW_MAX = 64 * 1024;
 /** Largest piece {@linkcode BodyReader.next} returns by default. */
 export const BODY_CHUNK = 256 * 1024;
 const HEX_REGEXP = /^[0-9a-fA-F]{1,15}$/;
@@ -127,6 +132,41 @@ export class BodyReader {
     this.#left = 0;
     this.#done = true;
     return out;
+  }
+
+  /**
+   * Gathers the rest of a Content-Length body of at most
+   * {@linkcode BORROW_MAX} bytes in the connection's buffer and passes it to
+   * `use` as a view into that buffer, valid only during the call: no array
+   * is allocated and nothing is copied. The body counts as read once `use`
+   * returns.
+   *
+   * @param use Receives the view; it must copy what it keeps.
+   * @returns What `use` returned, boxed; `undefined` when the body is not
+   * framed by Content-Length or is too large (nothing is read then).
+   * @throws {ConnectionClosedError} When the connection ends before the body.
+   */
+  async borrow<T>(
+    use: (view: Uint8Array<ArrayBuffer>) => T,
+  ): Promise<{ value: T } | undefined> {
+    if (this.#kind !== "length" || this.#done) return undefined;
+    const n = this.#left;
+    const reader = this.#reader;
+    if (n > BORROW_MAX || n > reader.maxLineBytes) return undefined;
+    while (reader.buffered < n) {
+      if (!await reader.fill()) {
+        throw new ConnectionClosedError(
+          `Connection closed with ${
+            n - reader.buffered
+          } bytes of the body missing`,
+        );
+      }
+    }
+    const value = use(reader.peek().subarray(0, n));
+    reader.consume(n);
+    this.#left = 0;
+    this.#done = true;
+    return { value };
   }
 
   /** How many bytes may be read now; 0 at the end of the body. */

@@ -19,8 +19,12 @@ type State = { kind: "open" } | { kind: "failed"; error: Error } | {
 
 /** Options for {@linkcode HttpConn}. */
 export interface HttpConnOptions {
-  /** Longest line, and largest header section, accepted from the peer. */
-  maxLineBytes: number;
+  /**
+   * The most the reader may buffer (its line limit): room for a header
+   * section, or for a small body gathered in place. Every HTTP read passes
+   * its own, smaller, limit.
+   */
+  bufferLimit: number;
 }
 
 const READ = "read from the peer";
@@ -43,12 +47,12 @@ export class HttpConn {
    * Wraps a connection.
    *
    * @param conn A connected `Deno.Conn` (TCP or TLS).
-   * @param options The line limit of the reader.
+   * @param options How much the reader may buffer.
    */
   constructor(conn: Deno.Conn, options: HttpConnOptions) {
     this.#conn = conn;
     this.#reader = new BufferedReader(this, {
-      maxLineBytes: options.maxLineBytes,
+      maxLineBytes: options.bufferLimit,
     });
   }
 

@@ -150,6 +150,52 @@ export class ClientResponse implements HttpResponse {
   }
 
   /**
+   * Reads the whole body and passes it to `use`; afterwards `body` is
+   * `null`. A Content-Length body of up to 64 KiB is handed over as a view
+   * into the connection's buffer, valid only during the call (no array is
+   * allocated, nothing is copied), so `use` must copy what it keeps, as
+   * `new Response(view)` does. Larger or chunked bodies come as their own
+   * array, as from {@linkcode ClientResponse.bytes}.
+   *
+   * @typeParam T What `use` returns.
+   * @param use Receives the body.
+   * @param maxBytes The largest body accepted.
+   * @returns What `use` returned.
+   * @throws {TypeError} When the body was already taken.
+   * @throws {ProtocolError} When the body is larger than `maxBytes`.
+   */
+  async withBytes<T>(
+    use: (bytes: Uint8Array<ArrayBuffer>) => T,
+    maxBytes: number = Infinity,
+  ): Promise<T> {
+    const reader = this.#reader;
+    const length = this.contentLength;
+    if (
+      reader && !this.#read && !this.#body && length !== null &&
+      length <= maxBytes
+    ) {
+      this.#read = true;
+      this.#body = null;
+      this.#reader = null;
+      let boxed: { value: T } | undefined;
+      try {
+        boxed = await reader.borrow(use);
+      } catch (err) {
+        this.#finish(false);
+        throw err;
+      }
+      if (boxed) {
+        this.#finish(true);
+        return boxed.value;
+      }
+      this.#read = false;
+      this.#reader = reader;
+      this.#body = undefined;
+    }
+    return use(await this.bytes(maxBytes));
+  }
+
+  /**
    * Reads the whole body into one array, without a stream; afterwards
    * `body` is `null`. Calling it twice, or after taking `body`, throws.
    *

@@ -48,6 +48,8 @@ const LF = 10;
 const CR = 13;
 const DEFAULT_BUFFER_SIZE = 64 * 1024;
 const DEFAULT_MAX_LINE = 64 * 1024;
+/** `fill()` moves buffered bytes rather than read into a smaller tail. */
+const MIN_FILL = 2048;
 
 /**
  * Buffered, pull-only reads of lines and byte counts from a {@linkcode ByteSource}.
@@ -80,7 +82,7 @@ const DEFAULT_MAX_LINE = 64 * 1024;
  */
 export class BufferedReader {
   #source: ByteSource;
-  #buf: Uint8Array;
+  #buf: Uint8Array<ArrayBuffer>;
   #r = 0;
   #w = 0;
   #eof = false;
@@ -211,7 +213,7 @@ export class BufferedReader {
    *
    * @returns The buffered bytes.
    */
-  peek(): Uint8Array {
+  peek(): Uint8Array<ArrayBuffer> {
     return this.#buf.subarray(this.#r, this.#w);
   }
 
@@ -230,14 +232,21 @@ export class BufferedReader {
 
   /**
    * Reads once more from the source into the buffer, keeping what is
-   * buffered. The buffer grows, up to the line limit, when it is full.
+   * buffered. Buffered bytes stay where they are while there is room after
+   * them (so a section can be gathered without moving it); otherwise they are
+   * moved to the front, and the buffer grows, up to the line limit plus two
+   * bytes, when it is full.
    *
    * @returns `false` at end of stream, otherwise `true`.
-   * @throws {LineTooLongError} When the buffer is full at the line limit.
+   * @throws {LineTooLongError} When the buffer is full at its limit.
    */
   async fill(): Promise<boolean> {
     if (this.#eof) return false;
-    this.#makeRoom();
+    if (this.#r === this.#w) {
+      this.#r = this.#w = 0;
+    } else if (this.#buf.length - this.#w < MIN_FILL) {
+      this.#makeRoom();
+    }
     await this.#fill();
     return !this.#eof;
   }

@@ -32,7 +32,12 @@
 
 import { dial } from "./dial.ts";
 import { ConnectionClosedError } from "./errors.ts";
-import { BodyReader, encodeChunk, LAST_CHUNK } from "./_http_body.ts";
+import {
+  BodyReader,
+  BORROW_MAX,
+  encodeChunk,
+  LAST_CHUNK,
+} from "./_http_body.ts";
 import { HttpConn } from "./_http_conn.ts";
 import {
   checkHeader,
@@ -107,6 +112,23 @@ export interface HttpResponse {
    * @throws {ProtocolError} When the body is larger than `maxBytes`.
    */
   bytes(maxBytes?: number): Promise<Uint8Array<ArrayBuffer>>;
+  /**
+   * Reads the whole body and passes it to `use` (then `body` is `null`). A
+   * Content-Length body of up to 64 KiB comes as a view into the
+   * connection's buffer that is valid only during the call, with no copy:
+   * `use` must copy what it keeps (`new Response(view)` does).
+   *
+   * @typeParam T What `use` returns.
+   * @param use Receives the body.
+   * @param maxBytes The largest body accepted.
+   * @returns What `use` returned.
+   * @throws {TypeError} When the body was already taken.
+   * @throws {ProtocolError} When the body is larger than `maxBytes`.
+   */
+  withBytes<T>(
+    use: (bytes: Uint8Array<ArrayBuffer>) => T,
+    maxBytes?: number,
+  ): Promise<T>;
   /** For `101 Switching Protocols`: the raw connection, now the caller's. */
   upgraded?: { conn: Deno.Conn; buffered: Uint8Array };
 }
@@ -255,7 +277,9 @@ export class HttpClient {
       ...(init.timeout !== undefined ? { timeout: init.timeout } : {}),
       ...(init.signal ? { signal: init.signal } : {}),
     });
-    return new HttpConn(conn, { maxLineBytes: this.#limits.maxBytes });
+    return new HttpConn(conn, {
+      bufferLimit: this.#limits.maxBytes + BORROW_MAX,
+    });
   }
 
   #takeIdle(origin: string): HttpConn | undefined {

@@ -251,39 +251,32 @@ export function createRedirector(
       trustForwarded,
       ...(upstreamHost === undefined ? {} : { upstreamHost }),
     });
-    let res: HttpResponse;
-    let body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | null;
+    const front = `${url.protocol}//${frontHost}`;
     try {
-      res = await client.request(target, {
+      const res = await client.request(target, {
         method: req.method,
         headers,
         body: req.body,
         timeout,
         ...(options.caCerts ? { caCerts: options.caCerts } : {}),
       });
-      const nullBody = res.status === 204 || res.status === 304 ||
-        req.method === "HEAD";
+      const fields = forwardResponseHeaders(res.headerLines, upstream, front);
       const length = res.contentLength;
-      if (nullBody) {
+      if (res.status === 204 || res.status === 304 || req.method === "HEAD") {
         await res.body?.cancel();
-        body = null;
-      } else if (length !== null && length <= BUFFERED_BODY) {
-        body = await res.bytes();
-      } else {
-        body = res.body;
+        return respond(null, res, fields);
       }
+      if (length === null || length > BUFFERED_BODY) {
+        return respond(res.body, res, fields);
+      }
+      // The view is only valid during the call; Response copies it.
+      const response = await res.withBytes((view) =>
+        respond(view, res, fields)
+      );
+      return logged ? withBodySize(response, length) : response;
     } catch (err) {
       return failed(err);
     }
-    const fields = forwardResponseHeaders(
-      res.headerLines,
-      upstream,
-      `${url.protocol}//${frontHost}`,
-    );
-    const response = respond(body, res, fields);
-    return logged && body instanceof Uint8Array
-      ? withBodySize(response, body.length)
-      : response;
   };
   return options.log
     ? withAccessLog(handler, { log: options.log, utc: true })

@@ -207,3 +207,24 @@ Deno.test("BufferedReader.fill() grows the buffer only up to the line limit", {
   }, LineTooLongError);
   assertEquals(r.buffered, 102);
 });
+
+Deno.test(
+  "BufferedReader.fill() leaves buffered bytes in place while there is room",
+  {
+    permissions: "none",
+  },
+  async () => {
+    const r = new BufferedReader(chunkSource("head\r\nbo", "dy"), {
+      bufferSize: 8192,
+    });
+    await r.fill();
+    assertEquals(text.decode(r.tryReadLineView()), "head");
+    const before = r.peek().byteOffset;
+    await r.fill();
+    assertEquals(r.peek().byteOffset, before, "not moved to the front");
+    assertEquals(text.decode(r.peek()), "body");
+    r.consume(4);
+    await r.fill();
+    assertEquals(r.peek().byteOffset, 0, "an empty buffer starts over");
+  },
+);

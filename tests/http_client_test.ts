@@ -689,3 +689,71 @@ Deno.test("HttpClient reads obs-text in field values one character per byte", as
     assertEquals(res.headers.get("x-raw"), "a\x80\xe9\xff");
   });
 });
+
+Deno.test("HttpResponse.withBytes() lends a small body in place and copies nothing", async () => {
+  await withServer(async (peer) => {
+    while (true) {
+      const req = await readRequest(peer);
+      if (!req) return;
+      const path = req.head[0]!.split(" ")[1];
+      if (path === "/big") {
+        const size = 70 * 1024;
+        await peer.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`);
+        await peer.write(new Uint8Array(size).fill(98));
+      } else if (path === "/split") {
+        await peer.write("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nab");
+        await new Promise((r) => setTimeout(r, 20));
+        await peer.write("cd");
+        await new Promise((r) => setTimeout(r, 20));
+        await peer.write("ef");
+      } else {
+        await peer.write("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nxyz");
+      }
+    }
+  }, async (base, server, client) => {
+    const text = (v: Uint8Array) => new TextDecoder().decode(v);
+    const split = await client.request(`${base}/split`);
+    assertEquals(await split.withBytes(text), "abcdef");
+    assertEquals(split.body, null);
+    await assertRejects(() => split.withBytes(text), TypeError);
+    let lent: Uint8Array | undefined;
+    const small = await client.request(`${base}/small`);
+    assertEquals(
+      await small.withBytes((v) => {
+        lent = v;
+        return text(v);
+      }),
+      "xyz",
+    );
+    assert(lent!.buffer.byteLength > 3, "a view into the connection's buffer");
+    const big = await client.request(`${base}/big`);
+    let owned = 0;
+    assertEquals(
+      await big.withBytes((v) => {
+        owned = v.buffer.byteLength;
+        return v.length;
+      }),
+      70 * 1024,
+    );
+    assertEquals(owned, 70 * 1024, "larger bodies come as their own array");
+    const failing = await client.request(`${base}/small`);
+    await assertRejects(
+      () =>
+        failing.withBytes(() => {
+          throw new Error("use failed");
+        }),
+      Error,
+      "use failed",
+    );
+    assertEquals(server.accepted, 1, "until use threw, one connection for all");
+    assertEquals(
+      await (await client.request(`${base}/small`)).withBytes(text),
+      "xyz",
+    );
+    assertEquals(
+      server.accepted,
+      2,
+      "a body whose use threw closes its connection",
+    );
+  });
+});
