@@ -7,8 +7,10 @@
  *
  * Multi-line replies are streamed: {@linkcode NntpClient.over} yields one
  * entry at a time and fetches large ranges in chunks, so a range of a million
- * articles is processed in constant memory. A connection dropped in the middle
- * of a multi-line reply is a `ConnectionClosedError`, never a short success.
+ * articles is processed in constant memory. {@linkcode NntpClient.overWhere}
+ * searches a range by one header (HDR in pipelined chunks, OVER of the hits
+ * on the same pipeline). A connection dropped in the middle of a multi-line
+ * reply is a `ConnectionClosedError`, never a short success.
  *
  * The client runs one command at a time (calls queue up). A stream returned by
  * a method (an async iterator or an article body) is valid until the next
