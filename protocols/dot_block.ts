@@ -18,8 +18,6 @@ const DOT = 46;
 const LF = 10;
 const CR = 13;
 const BOM = "\uFEFF";
-/** Lines {@linkcode DotBlock.lines} reads one by one before splitting the rest. */
-const FEW_LINES = 4;
 const CRLF = new Uint8Array([13, 10]);
 const CHUNK_TARGET = 32 * 1024;
 const utf8Strict = new TextDecoder("utf-8", { fatal: true });
@@ -55,16 +53,6 @@ export function decodeLineBytes(bytes: Uint8Array): string {
   return windows1252.decode(bytes);
 }
 
-/** Options for {@linkcode DotBlock}. */
-export interface DotBlockOptions {
-  /**
-   * Hands bytes back to the connection: its next read returns them before
-   * anything new from the peer. With it, {@linkcode DotBlock.lines} splits
-   * everything buffered in one pass; without it, it reads line by line.
-   */
-  unread?: (bytes: Uint8Array) => void;
-}
-
 /**
  * One dot-terminated block being read. Obtain it from
  * `TextProtoConn.openDotBlock()` right after the status line that announced
@@ -83,7 +71,6 @@ export interface DotBlockOptions {
 export class DotBlock {
   #reader: BufferedReader;
   #onError: (err: Error) => void;
-  #unread: ((bytes: Uint8Array) => void) | undefined;
   #done = false;
   #error: Error | undefined;
   #stale = false;
@@ -95,16 +82,10 @@ export class DotBlock {
    *
    * @param reader Where the block's lines come from.
    * @param onError Called when the block breaks (the connection should fail).
-   * @param options How to hand unused bytes back to the connection.
    */
-  constructor(
-    reader: BufferedReader,
-    onError: (err: Error) => void,
-    options: DotBlockOptions = {},
-  ) {
+  constructor(reader: BufferedReader, onError: (err: Error) => void) {
     this.#reader = reader;
     this.#onError = onError;
-    this.#unread = options.unread;
   }
 
   /**
@@ -237,27 +218,17 @@ export class DotBlock {
     const first = await this.#line();
     if (first === null) return null;
     const out = [decodeLineBytes(first)];
-    const unread = this.#unread;
-    // A short block (the overview of one article among many pipelined
-    // replies) ends within a few lines: those are read one at a time, so
-    // that the replies behind it are not copied out and handed back again
-    // for every block.
-    const few = unread === undefined ? Infinity : FEW_LINES;
-    for (let n = 1; n < few && !this.#done && this.#reader.buffered > 0; n++) {
-      const view = await this.#line();
-      if (view !== null) out.push(decodeLineBytes(view));
-    }
-    if (unread === undefined || this.#done || this.#reader.buffered === 0) {
-      return out;
-    }
-    const rest = this.#reader.takeBuffered();
+    // The rest of what has arrived, split in place: only this block's bytes
+    // are consumed, so a pipelined reply behind it stays in the reader.
+    const bytes = this.#reader.peek();
+    if (bytes.length === 0) return out;
     let used: number;
     try {
-      used = this.#split(rest, out);
+      used = this.#split(bytes, out);
     } catch (err) {
       throw this.#broken(err);
     }
-    if (used < rest.length) unread(rest.subarray(used));
+    this.#reader.consume(used);
     return out;
   }
 

@@ -150,8 +150,6 @@ export class TextProtoConn {
   #state: State = { kind: "open" };
   #timedOut: string | undefined;
   #body: OpenBody | undefined;
-  /** Bytes a dot block handed back (read past its end), served before the socket. */
-  #pending: Uint8Array | undefined;
 
   /**
    * Wraps a connection.
@@ -407,9 +405,7 @@ export class TextProtoConn {
    */
   async openDotBlock(): Promise<DotBlock> {
     await this.settle();
-    const block = new DotBlock(this.#reader, (err) => this.#fail(err), {
-      unread: (bytes) => this.#unread(bytes),
-    });
+    const block = new DotBlock(this.#reader, (err) => this.#fail(err));
     this.#body = block;
     return block;
   }
@@ -471,10 +467,9 @@ export class TextProtoConn {
    */
   async startTls(options: Deno.StartTlsOptions = {}): Promise<void> {
     await this.settle();
-    const early = this.#reader.buffered + (this.#pending?.length ?? 0);
-    if (early > 0) {
+    if (this.#reader.buffered > 0) {
       const err = new ProtocolError(
-        `Peer sent ${early} bytes before the TLS handshake`,
+        `Peer sent ${this.#reader.buffered} bytes before the TLS handshake`,
       );
       this.#fail(err);
       throw err;
@@ -549,33 +544,8 @@ export class TextProtoConn {
 
   #source(): ByteSource {
     return {
-      read: (p) =>
-        this.#pending
-          ? Promise.resolve(this.#takePending(p))
-          : this.#guard("read from the peer", () => this.#conn.read(p)),
+      read: (p) => this.#guard("read from the peer", () => this.#conn.read(p)),
     };
-  }
-
-  /** Puts bytes back in front of what is still to be read. */
-  #unread(bytes: Uint8Array): void {
-    if (bytes.length === 0) return;
-    const pending = this.#pending;
-    if (!pending) {
-      this.#pending = bytes;
-      return;
-    }
-    const joined = new Uint8Array(bytes.length + pending.length);
-    joined.set(bytes);
-    joined.set(pending, bytes.length);
-    this.#pending = joined;
-  }
-
-  #takePending(p: Uint8Array): number {
-    const pending = this.#pending!;
-    const n = Math.min(p.length, pending.length);
-    p.set(pending.subarray(0, n));
-    this.#pending = n < pending.length ? pending.subarray(n) : undefined;
-    return n;
   }
 
   async #guard<T>(operation: string, fn: () => Promise<T>): Promise<T> {

@@ -623,7 +623,7 @@ Deno.test(
 );
 
 Deno.test(
-  "DotBlock.lines() on a reader alone (no unread) gives the same lines",
+  "DotBlock.lines() over a BufferedReader alone leaves the next reply in it",
   {
     permissions: "none",
   },
@@ -641,7 +641,7 @@ Deno.test(
   },
 );
 
-Deno.test("TextProtoConn.startTls() refuses bytes a block handed back", {
+Deno.test("TextProtoConn.startTls() refuses bytes read in with a dot block", {
   permissions: "none",
 }, async () => {
   const conn = new TextProtoConn(
