@@ -5,8 +5,8 @@
  * server is never left waiting for the client:
  *
  * - the next HDR chunk is sent as soon as the status line of the current one
- *   arrives, and the OVER commands of the hits of each batch of lines as
- *   soon as the batch is read;
+ *   arrives, together with the OVER commands of the hits found so far (in
+ *   the last chunk, the hits of each batch of lines as soon as it is read);
  * - after the last chunk, the remaining OVER commands go out with QUIT when
  *   the search is the connection's last use. Servers such as INN do not set
  *   TCP_NODELAY, so the tail of a last small reply waits for our delayed ACK
@@ -284,11 +284,13 @@ export async function* searchOverview(
         await recover(item, reply);
         continue;
       }
-      // Keep the server busy: the next chunk goes out before this one is
-      // read, and the hits of each batch as soon as they are known (which
-      // also acknowledges what has arrived, so the server never waits for a
-      // delayed ACK before its next write).
+      // Keep the server busy: the next chunk and the hits so far go out
+      // before this chunk is read. In the last chunk nothing big follows, so
+      // the hits of each batch go out as soon as they are known: that also
+      // acknowledges what has arrived, and the server never waits for our
+      // delayed ACK before its last writes.
       await send([...pendingOvers(), ...(hdrAhead === 0 ? nextChunk() : [])]);
+      const last = !chunksLeft && hdrAhead === 0;
       if (reply.code !== 423) {
         host.hdrVerb = hdrVerb;
         block = await conn.openDotBlock();
@@ -300,7 +302,9 @@ export async function* searchOverview(
             if (test(value.value)) hits.push(value.number);
           }
           options.onProgress?.(tested);
-          if (hits.length > 0 && !block.done) await send(pendingOvers());
+          if (last && hits.length > 0 && !block.done) {
+            await send(pendingOvers());
+          }
         }
       }
       if (!chunksLeft && hdrAhead === 0) await finish();
