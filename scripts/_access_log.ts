@@ -327,3 +327,103 @@ export function withAccessLog(
     });
   };
 }
+
+/** Where {@linkcode lineBuffer} writes: `Deno.stdout` fits. */
+export interface LineSink {
+  /**
+   * Writes some of `p`.
+   *
+   * @param p The bytes.
+   * @returns How many were written.
+   */
+  writeSync(p: Uint8Array): number;
+}
+
+/** Options for {@linkcode lineBuffer}. */
+export interface LineBufferOptions {
+  /**
+   * Longest a line waits before it is written, in milliseconds.
+   *
+   * @default {20}
+   */
+  delayMs?: number;
+  /**
+   * Buffered bytes that get written at once.
+   *
+   * @default {16384}
+   */
+  maxBytes?: number;
+}
+
+/** Log lines collected and written in batches. */
+export interface LineBuffer {
+  /** Adds one line (a newline is appended). */
+  log(line: string): void;
+  /** Writes every buffered line now. */
+  flush(): void;
+}
+
+const lineEncoder = new TextEncoder();
+
+/**
+ * Collects log lines and writes them in batches, at most `delayMs` late:
+ * under load one write carries hundreds of lines instead of one
+ * `console.log` per request. Call `flush()` before exiting. Lines that cannot
+ * be written (a closed pipe) are dropped.
+ *
+ * @param sink Where the lines go.
+ * @param options How long and how much to buffer.
+ * @returns The buffer.
+ *
+ * @example Usage
+ * ```ts
+ * import { lineBuffer } from "./_access_log.ts";
+ * import { assertEquals } from "../tests/_assert.ts";
+ *
+ * const written: string[] = [];
+ * const sink = {
+ *   writeSync(p: Uint8Array): number {
+ *     written.push(new TextDecoder().decode(p));
+ *     return p.length;
+ *   },
+ * };
+ * const logs = lineBuffer(sink);
+ * logs.log("one");
+ * logs.log("two");
+ * assertEquals(written, []);
+ * logs.flush();
+ * assertEquals(written, ["one\ntwo\n"]);
+ * ```
+ */
+export function lineBuffer(
+  sink: LineSink,
+  options: LineBufferOptions = {},
+): LineBuffer {
+  const delay = options.delayMs ?? 20;
+  const maxBytes = options.maxBytes ?? 16 * 1024;
+  let pending = "";
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const flush = (): void => {
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    if (!pending) return;
+    const bytes = lineEncoder.encode(pending);
+    pending = "";
+    try {
+      let off = 0;
+      while (off < bytes.length) off += sink.writeSync(bytes.subarray(off));
+    } catch {
+      // Nowhere to write to any more.
+    }
+  };
+  return {
+    log(line: string): void {
+      pending += line + "\n";
+      if (pending.length >= maxBytes) flush();
+      else timer ??= setTimeout(flush, delay);
+    },
+    flush,
+  };
+}

@@ -34,7 +34,7 @@
  * @module
  */
 
-import { withAccessLog, withBodySize } from "./_access_log.ts";
+import { lineBuffer, withAccessLog, withBodySize } from "./_access_log.ts";
 import { parseCli, runMain, UsageError } from "./_cli.ts";
 import {
   forwardRequestHeaders,
@@ -345,6 +345,8 @@ export async function main(args: string[]): Promise<number> {
   }
   const caCerts = await Promise.all(flags.ca.map((f) => Deno.readTextFile(f)));
   const client = new HttpClient({ maxIdlePerOrigin: MAX_IDLE });
+  // One write per batch of lines, not one console.log per request.
+  const logs = flags.quiet ? undefined : lineBuffer(Deno.stdout);
   const handler = createRedirector({
     upstream,
     timeout: (flags.timeout ?? 60) * 1000,
@@ -352,7 +354,7 @@ export async function main(args: string[]): Promise<number> {
     preserveHost: flags["preserve-host"],
     client,
     ...(caCerts.length ? { caCerts } : {}),
-    ...(flags.quiet ? {} : { log: (line: string) => console.log(line) }),
+    ...(logs ? { log: logs.log } : {}),
   });
   console.log(`Redirecting HTTP requests to ${upstream.href}`);
   const server = Deno.serve({
@@ -366,17 +368,22 @@ export async function main(args: string[]): Promise<number> {
     },
   }, handler);
   let stopping = false;
+  const exit = (code: number) => {
+    logs?.flush();
+    Deno.exit(code);
+  };
   const stop = () => {
-    if (stopping) Deno.exit(130);
+    if (stopping) exit(130);
     stopping = true;
     // In-flight requests get up to 10 seconds to finish.
-    const timer = setTimeout(() => Deno.exit(0), 10_000);
+    const timer = setTimeout(() => exit(0), 10_000);
     server.shutdown().finally(() => clearTimeout(timer));
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   await server.finished;
   client.close();
+  logs?.flush();
   return 0;
 }
 

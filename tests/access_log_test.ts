@@ -2,6 +2,7 @@ import {
   escapeLogField,
   formatAccessLog,
   formatClfTime,
+  lineBuffer,
   withAccessLog,
   withBodySize,
 } from "../scripts/_access_log.ts";
@@ -236,4 +237,38 @@ Deno.test("withAccessLog() passes a body of known size through and logs it on co
   await promise;
   assertEquals(lines.length, 1);
   assertMatch(lines[0]!, /"GET \/k HTTP\/1\.1" 200 1234 /);
+});
+
+Deno.test("lineBuffer() writes lines in batches, on time, when full and on flush", async () => {
+  const writes: string[] = [];
+  const sink = {
+    writeSync(p: Uint8Array): number {
+      // A short write: at most 5 bytes at a time.
+      const n = Math.min(5, p.length);
+      writes.push(new TextDecoder().decode(p.subarray(0, n)));
+      return n;
+    },
+  };
+  const logs = lineBuffer(sink, { delayMs: 10, maxBytes: 24 });
+  logs.log("first");
+  logs.log("second");
+  assertEquals(writes, [], "held back");
+  await new Promise((r) => setTimeout(r, 30));
+  assertEquals(writes.join(""), "first\nsecond\n", "written after the delay");
+  writes.length = 0;
+  logs.log("0123456789");
+  logs.log("0123456789abcdef");
+  assertEquals(writes.join(""), "0123456789\n0123456789abcdef\n", "full");
+  writes.length = 0;
+  logs.log("last");
+  logs.flush();
+  assertEquals(writes.join(""), "last\n");
+  logs.flush();
+  const broken = lineBuffer({
+    writeSync(): number {
+      throw new Deno.errors.BrokenPipe("gone");
+    },
+  });
+  broken.log("dropped");
+  broken.flush();
 });
