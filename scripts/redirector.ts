@@ -36,6 +36,7 @@
 
 import { lineBuffer, withAccessLog, withBodySize } from "./_access_log.ts";
 import { parseCli, runMain, UsageError } from "./_cli.ts";
+import { readAhead } from "./_read_ahead.ts";
 import {
   forwardRequestHeaders,
   forwardResponseHeaders,
@@ -102,6 +103,17 @@ function ambiguousFraming(req: Request): string | undefined {
     return "Invalid or conflicting Content-Length";
   }
   return undefined;
+}
+
+/**
+ * The request body to forward. A chunked one is read ahead of the upstream
+ * writes, in bounded memory: Deno 2.9's server slows down superlinearly when
+ * a chunked body is read more slowly than the client sends it.
+ */
+function requestBody(req: Request): ReadableStream<Uint8Array> | null {
+  const body = req.body;
+  if (body === null || req.headers.has("content-length")) return body;
+  return readAhead(body);
 }
 
 function respond(
@@ -256,7 +268,7 @@ export function createRedirector(
       const res = await client.request(target, {
         method: req.method,
         headers,
-        body: req.body,
+        body: requestBody(req),
         timeout,
         ...(options.caCerts ? { caCerts: options.caCerts } : {}),
       });

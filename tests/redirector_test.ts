@@ -441,3 +441,18 @@ Deno.test("redirector answers 502 when the upstream cuts a small body, and strea
     await cut.close();
   }
 });
+
+Deno.test("redirector forwards a chunked upload, read ahead, byte for byte", async () => {
+  await withProxy(async (front, seen) => {
+    const parts = ["first ", "second ", "x".repeat(100_000), " last"];
+    const res = await fetch(`${front}/up`, {
+      method: "POST",
+      body: ReadableStream.from(parts.map((p) => new TextEncoder().encode(p))),
+      duplex: "half",
+    } as RequestInit);
+    assertEquals(res.status, 201);
+    await res.text();
+    assertEquals(seen[0]!.body, parts.join(""));
+    assertEquals(seen[0]!.headers.get("transfer-encoding"), "chunked");
+  });
+});
