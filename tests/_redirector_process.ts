@@ -145,7 +145,14 @@ export async function startRedirectorProcess(
 export async function memoryOf(
   pid: number,
 ): Promise<{ rssKiB: number; peakKiB: number }> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  // Deno wants --allow-all to read /proc itself; cat needs only --allow-run.
+  const out = await new Deno.Command("cat", {
+    args: [`/proc/${pid}/status`],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  if (!out.success) throw new Error(`Cannot read /proc/${pid}/status`);
+  const status = new TextDecoder().decode(out.stdout);
   const field = (name: string): number => {
     const match = new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status);
     if (!match) throw new Error(`No ${name} in /proc/${pid}/status`);
