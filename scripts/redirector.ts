@@ -23,7 +23,12 @@
  * - WebSocket upgrades are passed through.
  * - Requests with both Content-Length and Transfer-Encoding, or conflicting
  *   Content-Lengths, are refused with 400 before anything reaches the upstream
- *   (bare LF line endings and obs-fold are refused by `Deno.serve` itself).
+ *   (`Deno.serve` itself answers 400 to obs-fold and to duplicated
+ *   Content-Lengths). `Deno.serve` accepts a bare LF as a line ending, as
+ *   RFC 9112 §2.2 lets a recipient do, and gives the handler no way to see
+ *   it; every request is re-framed with CRLF before it goes upstream (no raw
+ *   bytes are ever forwarded), so the upstream cannot read a bare-LF request
+ *   differently from us.
  * - Upstream refused or reset: 502 with a short reason; silent past
  *   `--timeout` seconds: 504. The proxy keeps serving.
  * - It is not an open proxy: an absolute-form request target naming another
