@@ -487,6 +487,74 @@ Deno.test("FtpClient.download() rejects a transfer cut mid-way and resumes on re
   );
 });
 
+/**
+ * Reads a download the way bench/ftp_download.ts does: a BYOB reader and one
+ * buffer, handed back and forth, whose bytes are copied out as they come.
+ */
+async function readByob(
+  body: ReadableStream<Uint8Array>,
+  into: Uint8Array,
+): Promise<number> {
+  const reader = body.getReader({ mode: "byob" });
+  let buffer = new Uint8Array(256 * 1024);
+  let filled = 0;
+  while (true) {
+    const { value, done } = await reader.read(buffer);
+    if (done) break;
+    into.set(value, filled);
+    filled += value.byteLength;
+    buffer = new Uint8Array(value.buffer);
+  }
+  return filled;
+}
+
+Deno.test("FtpClient.download() through one reused BYOB buffer is byte-exact, and a cut there is an error", async (t) => {
+  await t.step("whole file", async () => {
+    await withClient({}, async (client) => {
+      const out = new Uint8Array(BIG);
+      const body = await client.download("/pub/big.bin");
+      assertEquals(await readByob(body, out), BIG);
+      assertEquals(out, generatedBytes(BIG));
+      assertEquals(await client.pwd(), "/");
+    });
+  });
+  await t.step(
+    "data cut with 426: FtpReplyError, not a short success",
+    async () => {
+      await withClient(
+        { faults: { dropDataAfter: 1_500_000, dropTimes: 1 } },
+        async (client) => {
+          const out = new Uint8Array(BIG);
+          const body = await client.download("/pub/big.bin");
+          const err = await assertRejects(
+            () => readByob(body, out),
+            FtpReplyError,
+          );
+          assertEquals(err.code, 426);
+          assertEquals(
+            out.subarray(0, 1_500_000),
+            generatedBytes(BIG).subarray(0, 1_500_000),
+          );
+          assertEquals(await client.pwd(), "/");
+        },
+      );
+    },
+  );
+  await t.step("data and control cut: ConnectionClosedError", async () => {
+    await withClient(
+      { faults: { dropDataAfter: 100_000, dropClosesControl: true } },
+      async (client) => {
+        const body = await client.download("/pub/big.bin");
+        await assertRejects(
+          () => readByob(body, new Uint8Array(BIG)),
+          ConnectionClosedError,
+        );
+        assertEquals(client.isOpen, false);
+      },
+    );
+  });
+});
+
 Deno.test("FtpClient.download() fails when the control connection drops mid-transfer", async () => {
   await withClient(
     { faults: { dropDataAfter: 100_000, dropClosesControl: true } },
