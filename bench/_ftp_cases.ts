@@ -7,7 +7,7 @@
  */
 
 import { fmtSeconds, parseReport } from "./_http_cases.ts";
-import { type CommandResult, runMeasured } from "./_measure.ts";
+import { type CommandResult, runMeasured, warmPageCache } from "./_measure.ts";
 import {
   type BenchContext,
   type BenchRow,
@@ -43,31 +43,6 @@ function sideFrom(samples: Samples, detail: string): Side {
     samples.rss,
     `${detail}process wall ${fmtSeconds(samples.walls)}`,
   );
-}
-
-/**
- * Reads the file through the page cache, so that no timed run waits for the
- * disk: on the bench machines idle pages of the 1 GiB file are dropped within
- * a minute, and whichever run came first used to pay for reading them back.
- * Quietly does nothing when the file cannot be read.
- */
-async function warmPageCache(path: string): Promise<void> {
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path);
-  } catch {
-    return;
-  }
-  try {
-    const buffer = new Uint8Array(1024 * 1024);
-    while (await file.read(buffer) !== null) {
-      // Only the page cache is wanted.
-    }
-  } catch {
-    // Best effort.
-  } finally {
-    file.close();
-  }
 }
 
 async function ourRun(

@@ -5,13 +5,15 @@
  * `{"bytes": N, "seconds": S, "status": 200, "sha256": "..."}`.
  *
  * ```sh
- * deno run --allow-net bench/http_download.ts http://127.0.0.1:8091/100m.bin [--sha256]
+ * deno run --allow-net bench/http_download.ts http://127.0.0.1:8091/100m.bin [--sha256] [--stream]
  * ```
  *
  * `seconds` runs from the request until the last body byte (process start-up
  * excluded, as curl's `time_total` does). `--sha256` also hashes the body.
- * The body is read with a BYOB reader into one reused 256 KiB buffer, as a
- * constant-memory consumer would.
+ * The body is read into one reused 256 KiB buffer, as a constant-memory
+ * consumer would: with `HttpResponse.readInto()` by default, or with
+ * `--stream` through a BYOB reader of the `body` stream (the web-streams
+ * path, which costs Deno's stream machinery on every piece).
  *
  * @module
  */
@@ -24,18 +26,24 @@ const BUFFER_SIZE = 256 * 1024;
 async function main(): Promise<void> {
   const url = Deno.args.find((arg) => !arg.startsWith("--"));
   if (!url) {
-    console.error("usage: http_download.ts URL [--sha256]");
+    console.error("usage: http_download.ts URL [--sha256] [--stream]");
     Deno.exit(2);
   }
   const hash = Deno.args.includes("--sha256") ? createHash("sha256") : null;
   const started = performance.now();
   const response = await request(url, { method: "GET" });
   let bytes = 0;
-  if (response.body) {
+  let buffer = new ArrayBuffer(BUFFER_SIZE);
+  if (!Deno.args.includes("--stream")) {
+    const view = new Uint8Array(buffer);
+    for (let n; (n = await response.readInto(view)) !== null;) {
+      bytes += n;
+      hash?.update(view.subarray(0, n));
+    }
+  } else if (response.body) {
     // A BYOB reader: the client reads from the socket straight into this one
     // buffer, so the download runs in constant memory with no copy.
     const reader = response.body.getReader({ mode: "byob" });
-    let buffer = new ArrayBuffer(BUFFER_SIZE);
     while (true) {
       const { value, done } = await reader.read(new Uint8Array(buffer));
       if (done) break;

@@ -99,6 +99,7 @@ export class ClientResponse implements HttpResponse {
   #finish: FinishBody;
   #body: ReadableStream<Uint8Array> | null | undefined;
   #read = false;
+  #pulling = false;
 
   /**
    * Wraps a parsed head and its body.
@@ -193,6 +194,72 @@ export class ClientResponse implements HttpResponse {
       this.#body = undefined;
     }
     return use(await this.bytes(maxBytes));
+  }
+
+  /**
+   * Reads the next bytes of the body straight into `p`, without a stream
+   * (httplib's `readinto`): the fastest way to consume a large body.
+   * Afterwards `body` is `null`. Read until `null` (which frees the
+   * connection for reuse) or call {@linkcode ClientResponse.cancel}.
+   *
+   * @example Count the bytes of a body in one reused buffer
+   * ```ts ignore
+   * const res = await request("http://127.0.0.1:8000/big.bin");
+   * const buf = new Uint8Array(256 * 1024);
+   * let total = 0;
+   * for (let n; (n = await res.readInto(buf)) !== null;) total += n;
+   * ```
+   *
+   * @param p Where the bytes go; at most `p.length` are read.
+   * @returns The number of bytes read, or `null` at the end of the body.
+   * @throws {TypeError} When the body was taken as a stream or with `bytes()`.
+   * @throws {ConnectionClosedError} When the connection ends before the body.
+   */
+  async readInto(p: Uint8Array): Promise<number | null> {
+    if (this.#body || (this.#read && !this.#pulling)) {
+      throw new TypeError("Body has already been taken");
+    }
+    const reader = this.#reader;
+    if (!this.#pulling) {
+      this.#read = true;
+      this.#pulling = true;
+      this.#body = null;
+    }
+    if (!reader || reader.done) {
+      this.#end(true);
+      return null;
+    }
+    if (p.length === 0) return 0;
+    try {
+      const n = await reader.readInto(p);
+      if (n === null || reader.done) this.#end(true);
+      return n;
+    } catch (err) {
+      this.#end(false);
+      throw err;
+    }
+  }
+
+  /**
+   * Gives up the rest of the body: the connection is closed rather than
+   * pooled. Safe to call more than once, and after the body was read. A body
+   * taken as a stream is cancelled with `body.cancel()` instead.
+   */
+  cancel(): void {
+    if (this.#body) {
+      this.#body.cancel().catch(() => {});
+      return;
+    }
+    this.#read = true;
+    this.#pulling = false;
+    this.#body = null;
+    this.#end(false);
+  }
+
+  #end(ok: boolean): void {
+    if (!this.#reader) return;
+    this.#reader = null;
+    this.#finish(ok);
   }
 
   /**

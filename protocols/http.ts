@@ -129,6 +129,23 @@ export interface HttpResponse {
     use: (bytes: Uint8Array<ArrayBuffer>) => T,
     maxBytes?: number,
   ): Promise<T>;
+  /**
+   * Reads the next bytes of the body straight into `p`, without a stream
+   * (httplib's `readinto`); afterwards `body` is `null`. Read until it
+   * returns `null` (the connection then goes back to the pool) or call
+   * {@linkcode HttpResponse.cancel}.
+   *
+   * @param p Where the bytes go; at most `p.length` are read.
+   * @returns The number of bytes read, or `null` at the end of the body.
+   * @throws {TypeError} When the body was taken as a stream or with `bytes()`.
+   * @throws {ConnectionClosedError} When the connection ends before the body.
+   */
+  readInto(p: Uint8Array): Promise<number | null>;
+  /**
+   * Gives up the rest of the body: the connection is closed, not pooled.
+   * Safe to call more than once, and after the body was read.
+   */
+  cancel(): void;
   /** For `101 Switching Protocols`: the raw connection, now the caller's. */
   upgraded?: { conn: Deno.Conn; buffered: Uint8Array };
 }
@@ -174,6 +191,18 @@ function headerPairs(
   const out: [string, string][] = [];
   new Headers(headers as HeadersInit).forEach((v, n) => out.push([n, v]));
   return out;
+}
+
+/**
+ * Whether a request body is a stream. Strings and arrays are told apart
+ * first: in Deno 2.9 the first touch of the `ReadableStream` global loads the
+ * whole streams implementation (several milliseconds), which a request with
+ * no stream body need not pay.
+ */
+function isStream(body: HttpBody | null | undefined): boolean {
+  return body !== null && body !== undefined &&
+    typeof body !== "string" &&
+    !(body instanceof Uint8Array) && body instanceof ReadableStream;
 }
 
 /** A serialized request head and how its body goes out. */
@@ -242,7 +271,7 @@ export class HttpClient {
     const method = checkMethod((init.method ?? "GET").toUpperCase());
     const head = this.#head(method, target, init);
     const replayable = IDEMPOTENT.has(method) &&
-      !(init.body instanceof ReadableStream);
+      !isStream(init.body);
     const origin = `${protocol}//${target.host}`;
     const pooled = this.#takeIdle(origin);
     if (pooled) {

@@ -757,3 +757,79 @@ Deno.test("HttpResponse.withBytes() lends a small body in place and copies nothi
     );
   });
 });
+
+Deno.test("HttpResponse.readInto() reads a body into one buffer without a stream; cancel() closes the connection", async () => {
+  const size = 2 * 1024 * 1024 + 5;
+  const payload = new Uint8Array(size).map((_, i) => i % 253);
+  await withServer(async (peer) => {
+    while (true) {
+      const req = await readRequest(peer);
+      if (!req) return;
+      const path = req.head[0]!.split(" ")[1];
+      if (path === "/chunked") {
+        await peer.write(
+          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n",
+        );
+        await peer.write("2\r\nde\r\n0\r\n\r\n");
+      } else if (path === "/cut") {
+        await peer.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+        return;
+      } else {
+        await peer.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`);
+        for (let off = 0; off < size; off += 70_000) {
+          await peer.write(payload.subarray(off, off + 70_000));
+        }
+      }
+    }
+  }, async (base, server, client) => {
+    const res = await client.request(`${base}/big`);
+    const buf = new Uint8Array(64 * 1024);
+    let got = 0;
+    let same = true;
+    for (let n; (n = await res.readInto(buf)) !== null;) {
+      for (let i = 0; i < n; i += 1013) {
+        if (buf[i] !== (got + i) % 253) same = false;
+      }
+      got += n;
+    }
+    assertEquals(got, size);
+    assert(same, "bytes arrive in order");
+    assertEquals(await res.readInto(buf), null, "stays at the end");
+    assertEquals(res.body, null, "the body was taken");
+    await assertRejects(() => res.bytes(), TypeError);
+
+    const chunked = await client.request(`${base}/chunked`);
+    let text = "";
+    for (let n; (n = await chunked.readInto(buf)) !== null;) {
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    assertEquals(text, "abcde");
+    assertEquals(
+      server.accepted,
+      1,
+      "read to the end, the connection is reused",
+    );
+
+    const streamed = await client.request(`${base}/chunked`);
+    assert(streamed.body !== null);
+    await assertRejects(() => streamed.readInto(buf), TypeError, "taken");
+    await streamed.body.cancel();
+
+    const half = await client.request(`${base}/big`);
+    assertEquals(await half.readInto(buf.subarray(0, 10)), 10);
+    half.cancel();
+    half.cancel();
+    await assertRejects(() => half.readInto(buf), TypeError, "taken");
+    const after = await client.request(`${base}/chunked`);
+    assertEquals(new TextDecoder().decode(await after.bytes()), "abcde");
+    assertEquals(
+      server.accepted,
+      3,
+      "each cancelled body closed its connection",
+    );
+
+    const cut = await client.request(`${base}/cut`);
+    assertEquals(await cut.readInto(buf), 3);
+    await assertRejects(() => cut.readInto(buf), ConnectionClosedError);
+  });
+});
