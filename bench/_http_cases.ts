@@ -63,23 +63,27 @@ async function readPid(path: string): Promise<number | null> {
   }
 }
 
-/** Our redirector, started fresh for one wrk run so its peak RSS is that run's. */
-async function measureOurRedirector(
+/**
+ * A Deno proxy of ours (the redirector, or the bare reference proxy), started
+ * fresh for one wrk run so its peak RSS is that run's.
+ */
+async function measureDenoProxy(
   ctx: BenchContext,
+  tool: string,
   path: string,
+  extra: string[],
 ): Promise<Side> {
-  const tool = "scripts/redirector.ts";
   const port = await freePort(8094);
   const upstream = ctx.peers.nginx.url;
   const child = new Deno.Command(ctx.deno, {
     args: [
       "run",
       "--allow-net",
-      "scripts/redirector.ts",
+      tool,
       upstream,
       "--port",
       String(port),
-      "--quiet",
+      ...extra,
     ],
     cwd: ctx.root,
     stdin: "null",
@@ -88,7 +92,7 @@ async function measureOurRedirector(
   }).spawn();
   try {
     if (!await waitForPort(port, 30_000)) {
-      throw new Error(`redirector did not listen on 127.0.0.1:${port}`);
+      throw new Error(`${tool} did not listen on 127.0.0.1:${port}`);
     }
     const url = `http://127.0.0.1:${port}${path}`;
     await runWrk(url, { seconds: 1 }); // warm-up, not recorded
@@ -127,10 +131,12 @@ async function measurePeerProxy(
 }
 
 /**
- * Measures requests/s and latency through the three proxies, for 1 KiB and 64 KiB files.
+ * Measures requests/s and latency through the three proxies, for 1 KiB and
+ * 64 KiB files, and through `bench/bare_proxy.ts`, the least a `Deno.serve`
+ * proxy can do: the ceiling of the runtime on this machine, for reference.
  *
  * @param ctx Run context.
- * @returns Two rows per file size: ours against nginx and against Python.
+ * @returns Three rows per file size: ours against nginx, Python and the bare proxy.
  *
  * @example Usage
  * ```ts ignore
@@ -152,8 +158,13 @@ export async function proxyRows(ctx: BenchContext): Promise<BenchRow[]> {
       ? emptySide("scripts/redirector.ts", missing)
       : await guarded(
         "scripts/redirector.ts",
-        () => measureOurRedirector(ctx, path),
+        () => measureDenoProxy(ctx, "scripts/redirector.ts", path, ["--quiet"]),
       );
+    ctx.progress(`proxy ${size.label}: bare Deno.serve proxy (reference)`);
+    const bare = await guarded(
+      "bench/bare_proxy.ts",
+      () => measureDenoProxy(ctx, "bench/bare_proxy.ts", path, []),
+    );
     ctx.progress(`proxy ${size.label}: nginx proxy_pass`);
     const nginx = await guarded(
       "nginx proxy_pass",
@@ -194,6 +205,13 @@ export async function proxyRows(ctx: BenchContext): Promise<BenchRow[]> {
       title: `proxy ${size.label} req/s (wrk -c50)`,
       target: { op: ">=", ratio: 5 },
       theirs: python,
+    }));
+    rows.push(finishRow({
+      ...base,
+      id: `http.proxy.${size.key}.bare`,
+      title: `proxy ${size.label} req/s (wrk -c50)`,
+      target: null,
+      theirs: { ...bare, tool: "bare Deno.serve proxy" },
     }));
   }
   return rows;
