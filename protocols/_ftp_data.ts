@@ -8,6 +8,7 @@
  */
 
 import { ConnectError, ConnectionClosedError, TimeoutError } from "./errors.ts";
+import { startTimer } from "./_timer.ts";
 
 /** How a data connection gets its TLS layer. */
 export interface DataTlsOptions {
@@ -25,7 +26,7 @@ export interface DataTlsOptions {
 export class DataConnection {
   #conn: Deno.Conn;
   #timeout: number;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #cancelTimer: (() => void) | undefined;
   #opStart = 0;
   #pending = false;
   #closed = false;
@@ -119,8 +120,8 @@ export class DataConnection {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeReason = reason;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#cancelTimer?.();
+    this.#cancelTimer = undefined;
     try {
       this.#conn.close();
     } catch {
@@ -132,7 +133,7 @@ export class DataConnection {
     if (this.#closed) throw this.#closedError();
     this.#pending = true;
     this.#opStart = performance.now();
-    if (this.#timeout > 0 && this.#timer === undefined) {
+    if (this.#timeout > 0 && this.#cancelTimer === undefined) {
       this.#arm(this.#timeout, operation);
     }
     try {
@@ -146,8 +147,8 @@ export class DataConnection {
   }
 
   #arm(ms: number, operation: string): void {
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
+    this.#cancelTimer = startTimer(ms, () => {
+      this.#cancelTimer = undefined;
       if (!this.#pending || this.#closed) return;
       const idle = performance.now() - this.#opStart;
       if (idle >= this.#timeout - 1) {
@@ -156,7 +157,7 @@ export class DataConnection {
       } else {
         this.#arm(this.#timeout - idle, operation);
       }
-    }, ms);
+    });
   }
 
   #closedError(cause?: unknown): Error {
@@ -186,11 +187,11 @@ export async function connectData(
 ): Promise<Deno.TcpConn> {
   const controller = new AbortController();
   let timedOut = false;
-  const timer = timeout > 0
-    ? setTimeout(() => {
+  const cancelTimer = timeout > 0
+    ? startTimer(timeout, () => {
       timedOut = true;
       controller.abort();
-    }, timeout)
+    })
     : undefined;
   const onAbort = () => controller.abort(signal?.reason);
   signal?.addEventListener("abort", onAbort, { once: true });
@@ -211,7 +212,7 @@ export async function connectData(
     if (signal?.aborted) throw signal.reason;
     throw new ConnectError(hostname, port, { cause: err });
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    cancelTimer?.();
     signal?.removeEventListener("abort", onAbort);
   }
 }
@@ -269,12 +270,12 @@ export class ActiveListener {
    */
   async accept(peer: string, timeout: number): Promise<Deno.TcpConn> {
     let timedOut = false;
-    const timer = timeout > 0
-      ? setTimeout(() => {
+    const cancelTimer = timeout > 0
+      ? startTimer(timeout, () => {
         timedOut = true;
         this.close();
-      }, timeout)
-      : 0;
+      })
+      : undefined;
     try {
       while (true) {
         let conn: Deno.TcpConn;
@@ -296,7 +297,7 @@ export class ActiveListener {
         conn.close();
       }
     } finally {
-      if (timer) clearTimeout(timer);
+      cancelTimer?.();
       this.close();
     }
   }

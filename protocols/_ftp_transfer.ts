@@ -14,6 +14,7 @@
 import type { DataConnection } from "./_ftp_data.ts";
 import { ftpReplyError, FtpSessionReuseError } from "./_ftp_errors.ts";
 import { ConnectionClosedError, TimeoutError } from "./errors.ts";
+import { startInterval, startTimer } from "./_timer.ts";
 import type { Reply } from "./reply.ts";
 import type { TextProtoConn } from "./text_proto.ts";
 
@@ -48,7 +49,7 @@ export class Transfer {
   #savedTimeout: number;
   #noopsSent = 0;
   #noopsAnswered = 0;
-  #keepAlive: ReturnType<typeof setInterval> | undefined;
+  #stopKeepAlive: (() => void) | undefined;
   #done = false;
   #ending: Promise<Reply> | undefined;
   #received = 0;
@@ -76,10 +77,10 @@ export class Transfer {
       control.timeout = 0;
       this.#final = this.#readFinal();
       if (options.keepAliveInterval > 0) {
-        this.#keepAlive = setInterval(() => {
+        this.#stopKeepAlive = startInterval(options.keepAliveInterval, () => {
           this.#noopsSent++;
           control.writeCommand("NOOP").catch(() => {});
-        }, options.keepAliveInterval);
+        });
       }
     } else {
       this.#final = Promise.resolve(first);
@@ -198,15 +199,15 @@ export class Transfer {
   }
 
   async #awaitFinal(): Promise<Reply> {
-    if (this.#keepAlive !== undefined) clearInterval(this.#keepAlive);
-    this.#keepAlive = undefined;
+    this.#stopKeepAlive?.();
+    this.#stopKeepAlive = undefined;
     const ms = this.#savedTimeout;
-    const timer = ms > 0
-      ? setTimeout(() => {
+    const cancelTimer = ms > 0
+      ? startTimer(ms, () => {
         this.#control.fail(
           new TimeoutError("read the reply that ends the transfer", ms),
         );
-      }, ms)
+      })
       : undefined;
     try {
       const reply = await this.#final;
@@ -217,7 +218,7 @@ export class Transfer {
       }
       return reply;
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
+      cancelTimer?.();
       if (this.#control.isOpen) this.#control.timeout = ms;
       this.#done = true;
     }

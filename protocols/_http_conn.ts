@@ -2,16 +2,17 @@
  * The HTTP client's connection: a `Deno.Conn` with a buffered reader, a
  * timeout on every read and write, and a failed state that later operations
  * report. It does what `TextProtoConn` does for the line protocols, minus the
- * command layer, and with a cheaper timer: instead of one `setTimeout` and
- * `clearTimeout` per read, each operation only moves a deadline forward, and
- * one timer per connection wakes up at the earliest deadline that could have
- * passed, re-arming itself while operations keep finishing in time.
+ * command layer. Each read or write runs under a timer of `_timer.ts` (no
+ * `setTimeout`: its first call costs a fresh process milliseconds), started
+ * when the operation begins and cancelled when it ends, so an idle pooled
+ * connection never keeps the process alive.
  *
  * @module
  */
 
 import { BufferedReader } from "./buffered_reader.ts";
 import { ConnectionClosedError, TimeoutError } from "./errors.ts";
+import { startTimer } from "./_timer.ts";
 
 type State = { kind: "open" } | { kind: "failed"; error: Error } | {
   kind: "closed";
@@ -36,12 +37,8 @@ export class HttpConn {
   #reader: BufferedReader;
   #state: State = { kind: "open" };
   #timeout = 30_000;
-  /** The operation in progress, if any, and when it times out. */
-  #op: string | undefined;
-  #opTimeout = 0;
-  #deadline = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #timerAt = 0;
+  /** Cancels the timer of the operation in progress, if any. */
+  #cancelTimer: (() => void) | undefined;
 
   /**
    * Wraps a connection.
@@ -118,7 +115,7 @@ export class HttpConn {
     } catch (err) {
       throw this.#translate(err, READ);
     } finally {
-      this.#op = undefined;
+      this.#end();
     }
   }
 
@@ -137,12 +134,13 @@ export class HttpConn {
       while (true) {
         off += await this.#conn.write(bytes.subarray(off));
         if (off >= bytes.length) break;
+        this.#end();
         this.#begin(WRITE);
       }
     } catch (err) {
       throw this.#translate(err, WRITE);
     } finally {
-      this.#op = undefined;
+      this.#end();
     }
   }
 
@@ -178,46 +176,23 @@ export class HttpConn {
   #begin(op: string): void {
     const state = this.#state;
     if (state.kind !== "open") throw this.#closedError(state);
-    this.#op = op;
     const ms = this.#timeout;
-    this.#opTimeout = ms;
-    if (ms === 0) {
-      this.#deadline = Infinity;
-      return;
-    }
-    const deadline = performance.now() + ms;
-    this.#deadline = deadline;
-    if (this.#timer === undefined || this.#timerAt > deadline) {
-      this.#arm(ms);
-    }
+    if (ms === 0) return;
+    this.#cancelTimer = startTimer(ms, () => {
+      this.#cancelTimer = undefined;
+      if (this.#state.kind === "open") this.fail(new TimeoutError(op, ms));
+    });
   }
 
-  #arm(ms: number): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timerAt = performance.now() + ms;
-    const timer = setTimeout(this.#onTimer, ms);
-    // An idle pooled connection must not keep the process alive.
-    Deno.unrefTimer(timer);
-    this.#timer = timer;
+  #end(): void {
+    const cancel = this.#cancelTimer;
+    if (cancel === undefined) return;
+    this.#cancelTimer = undefined;
+    cancel();
   }
-
-  #onTimer = (): void => {
-    this.#timer = undefined;
-    const op = this.#op;
-    if (op === undefined || this.#state.kind !== "open") return;
-    const left = this.#deadline - performance.now();
-    if (left > 0) {
-      if (left !== Infinity) this.#arm(Math.ceil(left));
-      return;
-    }
-    this.fail(new TimeoutError(op, this.#opTimeout));
-  };
 
   #release(closeConn: boolean): void {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
+    this.#end();
     if (!closeConn) return;
     try {
       this.#conn.close();

@@ -13,6 +13,7 @@
 
 import { dial, type DialOptions } from "./dial.ts";
 import { TimeoutError } from "./errors.ts";
+import { startTimer } from "./_timer.ts";
 
 /**
  * Dials like {@linkcode dial}, failing with the same `TimeoutError` when
@@ -41,14 +42,14 @@ export async function dialServer(
     ? AbortSignal.any([options.signal, deadline.signal])
     : deadline.signal;
   const connecting = dial({ ...options, timeout: 0, signal });
-  const timer = ms > 0
-    ? setTimeout(() => {
+  const cancelTimer = ms > 0
+    ? startTimer(ms, () => {
       deadline.abort(new TimeoutError(`connect to "${hostname}:${port}"`, ms));
-    }, ms)
+    })
     : undefined;
   try {
     return await connecting;
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    cancelTimer?.();
   }
 }

@@ -5,6 +5,7 @@
  */
 
 import { ConnectError, TimeoutError } from "./errors.ts";
+import { startTimer } from "./_timer.ts";
 
 /** Options for {@linkcode dial}. */
 export interface DialOptions {
@@ -61,11 +62,11 @@ export async function dial(
   const ms = options.timeout ?? 30_000;
   const controller = new AbortController();
   let timedOut = false;
-  const timer = ms > 0
-    ? setTimeout(() => {
+  const cancelTimer = ms > 0
+    ? startTimer(ms, () => {
       timedOut = true;
       controller.abort();
-    }, ms)
+    })
     : undefined;
   const outer = options.signal;
   const onAbort = () => controller.abort(outer?.reason);
@@ -111,7 +112,7 @@ export async function dial(
     if (outer?.aborted) throw outer.reason;
     throw new ConnectError(hostname, port, { cause: err });
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    cancelTimer?.();
     outer?.removeEventListener("abort", onAbort);
   }
 }

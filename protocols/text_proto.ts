@@ -29,6 +29,7 @@ import {
   ReplyError,
   TimeoutError,
 } from "./errors.ts";
+import { startTimer } from "./_timer.ts";
 import {
   codeMatches,
   continuationText,
@@ -551,18 +552,18 @@ export class TextProtoConn {
   async #guard<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     this.#ensureOpen();
     const ms = this.#timeout;
-    const timer = ms > 0
-      ? setTimeout(() => {
+    const cancelTimer = ms > 0
+      ? startTimer(ms, () => {
         this.#timedOut = operation;
         this.#fail(new TimeoutError(operation, ms));
-      }, ms)
+      })
       : undefined;
     try {
       return await fn();
     } catch (err) {
       throw this.#translate(err, operation);
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
+      cancelTimer?.();
     }
   }
 
