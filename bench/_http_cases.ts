@@ -8,6 +8,7 @@
 
 import {
   childrenOf,
+  median,
   peakRssOf,
   portOpen,
   runMeasured,
@@ -287,11 +288,6 @@ async function curlDownload(
   into.walls.push(result.wallMs / 1000);
 }
 
-function medianOf(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
-
 /**
  * Parses the JSON line a download job prints.
  *
@@ -404,7 +400,7 @@ export async function downloadRow(ctx: BenchContext): Promise<BenchRow> {
   }
   const streamNote = stream.mbps.length
     ? `body stream ${
-      Math.round(medianOf(stream.mbps)).toLocaleString("en-US")
+      Math.round(median(stream.mbps)).toLocaleString("en-US")
     } MB/s, `
     : "";
   const oursSide = oursFailure

@@ -1,12 +1,15 @@
 // deno-lint-ignore-file no-console
 /**
  * Benchmark job: download one file with inetkit's FTP client (anonymous,
- * binary, passive) through a BYOB reader with one reused 1 MiB buffer, throw
- * the data away while counting bytes, and print one
- * JSON line: `{"bytes": N, "seconds": S, "sha256": "..."}`.
+ * binary, passive), throw the data away while counting bytes, and print one
+ * JSON line: `{"bytes": N, "seconds": S, "sha256": "..."}`. By default the
+ * data goes to a writer with `FtpClient.downloadTo()` (the way to save to a
+ * `Deno.FsFile`: one reused 1 MiB buffer, no stream); with `--stream` it is
+ * read from `FtpClient.download()`'s byte stream with a BYOB reader and one
+ * reused 1 MiB buffer.
  *
  * ```sh
- * deno run --allow-net bench/ftp_download.ts ftp://127.0.0.1:2131/big.bin [--sha256]
+ * deno run --allow-net bench/ftp_download.ts ftp://127.0.0.1:2131/big.bin [--sha256] [--stream]
  * ```
  *
  * `seconds` runs from connecting until the transfer completed (the stream
@@ -47,16 +50,27 @@ async function main(): Promise<void> {
   let bytes = 0;
   let seconds: number;
   try {
-    const body = await client.download(decodeURIComponent(url.pathname));
-    // A BYOB reader: the client reads straight into this one buffer.
-    const reader = body.getReader({ mode: "byob" });
-    let buffer = new Uint8Array(1024 * 1024);
-    while (true) {
-      const { value, done } = await reader.read(buffer);
-      if (done) break;
-      bytes += value.byteLength;
-      hash?.update(value);
-      buffer = new Uint8Array(value.buffer);
+    const path = decodeURIComponent(url.pathname);
+    if (Deno.args.includes("--stream")) {
+      const body = await client.download(path);
+      const reader = body.getReader({ mode: "byob" });
+      let buffer = new Uint8Array(1024 * 1024);
+      while (true) {
+        const { value, done } = await reader.read(buffer);
+        if (done) break;
+        bytes += value.byteLength;
+        hash?.update(value);
+        buffer = new Uint8Array(value.buffer);
+      }
+    } else {
+      // A writer like Deno.FsFile: the client reads into one reused buffer
+      // and hands each piece over, no stream in between.
+      bytes = await client.downloadTo(path, {
+        write(p: Uint8Array): Promise<number> {
+          hash?.update(p);
+          return Promise.resolve(p.byteLength);
+        },
+      });
     }
     seconds = (performance.now() - started) / 1000;
   } finally {
