@@ -2,10 +2,14 @@
  * The HTTP client's connection: a `Deno.Conn` with a buffered reader, a
  * timeout on every read and write, and a failed state that later operations
  * report. It does what `TextProtoConn` does for the line protocols, minus the
- * command layer. Each read or write runs under a timer of `_timer.ts` (no
- * `setTimeout`: its first call costs a fresh process milliseconds), started
- * when the operation begins and cancelled when it ends, so an idle pooled
- * connection never keeps the process alive.
+ * command layer. The timeouts use `_timer.ts` (no `setTimeout`: its first
+ * call costs a fresh process milliseconds) and cost a read almost nothing:
+ * an operation only moves the connection's deadline forward, and one timer
+ * per connection, armed for at most {@linkcode SLICE_MS} at a time, checks
+ * the deadline and re-arms itself while operations keep finishing in time.
+ * With no operation pending it lapses, so a connection left idle keeps the
+ * process alive for at most one slice, and not at all once
+ * {@linkcode HttpConn.idle} was called (the pool does).
  *
  * @module
  */
@@ -29,6 +33,8 @@ export interface HttpConnOptions {
 }
 
 const READ = "read from the peer";
+/** The longest the connection's timer is armed for at once. */
+const SLICE_MS = 1000;
 const WRITE = "write";
 
 /** One client connection to an HTTP server. */
@@ -39,6 +45,9 @@ export class HttpConn {
   #timeout = 30_000;
   /** Cancels the timer of the operation in progress, if any. */
   #cancelTimer: (() => void) | undefined;
+  #op: string | undefined;
+  #opTimeout = 0;
+  #deadline = 0;
 
   /**
    * Wraps a connection.
@@ -155,6 +164,14 @@ export class HttpConn {
     this.#release(true);
   }
 
+  /**
+   * Says the connection is idle (back in a pool): its timer is stopped at
+   * once instead of lapsing, so it keeps nothing alive.
+   */
+  idle(): void {
+    if (this.#op === undefined) this.#stop();
+  }
+
   /** Closes the connection. Safe to call more than once. */
   close(): void {
     if (this.#state.kind === "open") this.#state = { kind: "closed" };
@@ -177,14 +194,38 @@ export class HttpConn {
     const state = this.#state;
     if (state.kind !== "open") throw this.#closedError(state);
     const ms = this.#timeout;
-    if (ms === 0) return;
-    this.#cancelTimer = startTimer(ms, () => {
-      this.#cancelTimer = undefined;
-      if (this.#state.kind === "open") this.fail(new TimeoutError(op, ms));
-    });
+    this.#op = op;
+    if (ms === 0) {
+      this.#deadline = Infinity;
+      return;
+    }
+    this.#opTimeout = ms;
+    this.#deadline = performance.now() + ms;
+    if (this.#cancelTimer === undefined) this.#arm(ms);
   }
 
+  #arm(ms: number): void {
+    this.#cancelTimer = startTimer(Math.min(ms, SLICE_MS), this.#onTimer);
+  }
+
+  #onTimer = (): void => {
+    this.#cancelTimer = undefined;
+    const op = this.#op;
+    if (op === undefined || this.#state.kind !== "open") return;
+    const left = this.#deadline - performance.now();
+    if (left === Infinity) return;
+    if (left > 1) {
+      this.#arm(left);
+      return;
+    }
+    this.fail(new TimeoutError(op, this.#opTimeout));
+  };
+
   #end(): void {
+    this.#op = undefined;
+  }
+
+  #stop(): void {
     const cancel = this.#cancelTimer;
     if (cancel === undefined) return;
     this.#cancelTimer = undefined;
@@ -193,6 +234,7 @@ export class HttpConn {
 
   #release(closeConn: boolean): void {
     this.#end();
+    this.#stop();
     if (!closeConn) return;
     try {
       this.#conn.close();

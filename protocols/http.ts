@@ -327,6 +327,7 @@ export class HttpClient {
       return;
     }
     if (!list) this.#idle.set(origin, list = []);
+    conn.idle();
     list.push(conn);
   }
 

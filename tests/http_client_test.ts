@@ -833,3 +833,31 @@ Deno.test("HttpResponse.readInto() reads a body into one buffer without a stream
     await assertRejects(() => cut.readInto(buf), ConnectionClosedError);
   });
 });
+
+Deno.test("a program that read its response exits at once: pooled connections keep no timer alive", async () => {
+  await withServer(async (peer) => {
+    while (await readRequest(peer)) {
+      await peer.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    }
+  }, async (base) => {
+    const module = new URL("../protocols/http.ts", import.meta.url).href;
+    const code = `
+      import { request } from ${JSON.stringify(module)};
+      const res = await request(${JSON.stringify(base)}, { timeout: 60_000 });
+      console.log(res.status, new TextDecoder().decode(await res.bytes()));
+    `;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["eval", code],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // A timer left armed would hold the child for the 60 s timeout; this
+    // guard kills it well before, and a kill shows as a signal.
+    const guard = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    const { code: exit, signal, stdout } = await child.output();
+    clearTimeout(guard);
+    assertEquals(signal, null, "the program ended on its own");
+    assertEquals(exit, 0);
+    assertEquals(new TextDecoder().decode(stdout).trim(), "200 ok");
+  });
+});
