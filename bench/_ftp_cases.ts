@@ -6,7 +6,7 @@
  * @module
  */
 
-import { fmtSeconds, parseReport } from "./_http_cases.ts";
+import { curlSample, fmtSeconds, parseReport } from "./_http_cases.ts";
 import {
   type CommandResult,
   median,
@@ -85,31 +85,6 @@ async function ourSample(
   into.walls.push(result.wallMs / 1000);
 }
 
-async function curlSample(
-  url: string,
-  size: number,
-  into: Samples,
-): Promise<void> {
-  const result = await runMeasured([
-    "curl",
-    "-sS",
-    "-o",
-    "/dev/null",
-    "-w",
-    "%{time_total} %{size_download}",
-    url,
-  ], { timeoutMs: 300_000 });
-  const [seconds, bytes] = result.stdout.trim().split(" ").map(Number);
-  if (result.code !== 0 || bytes !== size || !seconds) {
-    throw new Error(
-      `curl exit ${result.code}: ${result.stderr.trim() || result.stdout}`,
-    );
-  }
-  into.mbps.push(bytes / seconds / 1e6);
-  into.rss.push(result.peakRssKiB);
-  into.walls.push(result.wallMs / 1000);
-}
-
 async function sampleInto(
   into: Samples,
   task: () => Promise<void>,
@@ -177,7 +152,7 @@ export async function ftpDownloadRow(ctx: BenchContext): Promise<BenchRow> {
           ? () => ourSample(ctx, url, ours)
           : side === stream
           ? () => ourSample(ctx, url, stream, ["--stream"])
-          : () => curlSample(url, size, theirs),
+          : () => curlSample(url, size, theirs, 300_000),
       );
     }
   }

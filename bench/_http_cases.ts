@@ -224,10 +224,13 @@ interface DownloadReport {
   sha256?: string;
 }
 
-/** The samples of one side of the download row, gathered round by round. */
-interface DownloadSamples {
+/** The samples of one side of a download row, gathered round by round. */
+export interface DownloadSamples {
+  /** MB/s of each run. */
   mbps: number[];
+  /** Peak RSS of each run in KiB, `null` when unknown. */
   rss: (number | null)[];
+  /** Process wall time of each run in seconds. */
   walls: number[];
 }
 
@@ -262,12 +265,29 @@ async function ourDownload(
   return report;
 }
 
-async function curlDownload(
-  ctx: BenchContext,
+/**
+ * Downloads `url` once with curl into `/dev/null` and records its MB/s (from
+ * curl's own `time_total`), peak RSS and process wall time.
+ *
+ * @param url What to fetch.
+ * @param size The expected size in bytes.
+ * @param into Where the sample goes.
+ * @param timeoutMs How long curl may take.
+ * @throws {Error} When curl fails or gets another size.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { curlSample } from "./_http_cases.ts";
+ *
+ * await curlSample("http://127.0.0.1:8091/100m.bin", 104857600, samples, 120_000);
+ * ```
+ */
+export async function curlSample(
   url: string,
+  size: number,
   into: DownloadSamples,
+  timeoutMs: number,
 ): Promise<void> {
-  const { size } = ctx.peers.www.files["100m"];
   const result = await runMeasured([
     "curl",
     "-sS",
@@ -276,7 +296,7 @@ async function curlDownload(
     "-w",
     "%{time_total} %{size_download}",
     url,
-  ], { timeoutMs: 120_000 });
+  ], { timeoutMs });
   const [seconds, bytes] = result.stdout.trim().split(" ").map(Number);
   if (result.code !== 0 || bytes !== size || !seconds) {
     throw new Error(
@@ -383,7 +403,10 @@ export async function downloadRow(ctx: BenchContext): Promise<BenchRow> {
     ctx.progress(`HTTP download 100 MiB: ours and curl, round ${run + 1}`);
     const jobs: [boolean, () => Promise<unknown>][] = [
       [false, () => ourDownload(ctx, url, [], ours)],
-      [true, () => curlDownload(ctx, url, curl)],
+      [
+        true,
+        () => curlSample(url, ctx.peers.www.files["100m"].size, curl, 120_000),
+      ],
     ];
     if (run % 2 === 1) jobs.reverse();
     jobs.push([false, () => ourDownload(ctx, url, ["--stream"], stream)]);

@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { startInterval, startTimer } from "../protocols/_timer.ts";
+import { evalAlone } from "./_eval.ts";
 
 function later(ms: number): Promise<void> {
   return new Promise((resolve) => startTimer(ms, resolve));
@@ -67,16 +68,8 @@ Deno.test("a cancelled timer does not keep the process alive", async () => {
     cancel();
     startTimer(1, () => console.log("done"));
   `;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["eval", code],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  // A hang would be killed here and show as a signal, not a clean exit.
-  const guard = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  const { code: exit, stdout, signal } = await child.output();
-  clearTimeout(guard);
+  const { code: exit, signal, stdout } = await evalAlone(code);
   assertEquals(signal, null, "the process ended on its own");
   assertEquals(exit, 0);
-  assertEquals(new TextDecoder().decode(stdout).trim(), "done");
+  assertEquals(stdout, "done");
 });
