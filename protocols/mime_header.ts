@@ -203,7 +203,21 @@ function flush(pending: Pending): string {
       return windows1252.decode(bytes);
     }
   }
+  if (pending.charset.name === "utf-16") return decodeUtf16(bytes);
   return pending.charset.decoder.decode(bytes);
+}
+
+const utf16le = new TextDecoder("utf-16le");
+const utf16be = new TextDecoder("utf-16be");
+
+/**
+ * The MIME label `UTF-16` (RFC 2781 §4.3): a byte-order mark says the order
+ * and is dropped; without one the text is big-endian. (The WHATWG label
+ * `utf-16`, which `TextDecoder` follows, means little-endian.)
+ */
+function decodeUtf16(bytes: Uint8Array): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return utf16le.decode(bytes);
+  return utf16be.decode(bytes);
 }
 
 function isWhitespace(s: string): boolean {

@@ -130,6 +130,13 @@ Deno.test("decodeHeader() handles charsets TextDecoder knows", {
     ["=?cp1251?Q?=CF=F0=E8?=", "При"],
     ["=?latin1?Q?=E9?=", "é"],
     ["=?utf8?Q?=C3=A9?=", "é"],
+    ["=?EUC-KR?B?vsiz58fPvLy/5A==?=", "안녕하세요"],
+    // RFC 2781: UTF-16 is big-endian unless a byte-order mark says otherwise.
+    ["=?UTF-16?B?AGEAYg==?=", "ab"],
+    ["=?utf-16?B?/v8AYQBi?=", "ab"],
+    ["=?utf-16?B?//5hAGIA?=", "ab"],
+    ["=?UTF-16LE?B?YQBiAA==?=", "ab"],
+    ["=?UTF-16BE?B?AGEAYg==?=", "ab"],
   ];
   for (const [raw, expected] of cases) {
     await t.step(raw, () => assertEquals(decodeHeader(raw), expected));
