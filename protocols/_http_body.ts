@@ -41,6 +41,11 @@ export class BodyReader {
   #chunk: ChunkState = "size";
   #trailers = 0;
   #done: boolean;
+  /**
+   * Where `next()` reads. A small piece is copied out at its size and the
+   * array reused; a big one (at least half of it) is handed over as it is.
+   */
+  #scratch: Uint8Array<ArrayBuffer> | undefined;
 
   /**
    * Starts reading a body.
@@ -106,12 +111,20 @@ export class BodyReader {
       out = this.#reader.peek().slice(0, n);
       this.#reader.consume(n);
     } else {
-      const fresh = new Uint8Array(want);
-      const n = await this.#reader.read(fresh);
+      const scratch = this.#scratch ??= new Uint8Array(
+        Math.min(max, BODY_CHUNK),
+      );
+      const n = await this.#reader.read(
+        want < scratch.length ? scratch.subarray(0, want) : scratch,
+      );
       if (n === null) return this.#ended();
-      // A short read keeps only what it needs rather than pinning `want` bytes.
-      out = n === want ? fresh : n >= want / 2 ? fresh.subarray(0, n) : fresh
-        .slice(0, n);
+      if (n >= scratch.length / 2) {
+        // A big piece keeps the array (no copy); the next read gets a new one.
+        out = scratch.subarray(0, n);
+        this.#scratch = undefined;
+      } else {
+        out = scratch.slice(0, n);
+      }
     }
     await this.#consumed(out.length);
     return out;
