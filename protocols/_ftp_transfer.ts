@@ -427,12 +427,15 @@ export interface TransferWriter {
 }
 
 /**
- * Copies a download straight from the data connection into a writer, through
- * one buffer and without a stream in between, then waits for the final reply.
+ * Copies a download straight from the data connection into a writer, with no
+ * stream in between, then waits for the final reply. The buffer is used as
+ * two halves: while one half is being written (an `FsFile` write is a
+ * round trip to a worker thread), the next read fills the other, so the
+ * disk and the network overlap. Writes stay in order, one at a time.
  *
  * @param transfer The transfer.
  * @param writer Where the bytes go.
- * @param buffer The buffer to read into.
+ * @param buffer The buffer to read into (split in two halves).
  * @param options Progress, size and abort signal.
  * @returns Bytes transferred.
  */
@@ -443,31 +446,46 @@ export async function downloadToWriter(
   options: DownloadStreamOptions,
 ): Promise<number> {
   const { signal, onProgress } = options;
+  const half = Math.max(1, buffer.length >> 1);
+  const halves = [buffer.subarray(0, half), buffer.subarray(half)];
   let transferred = 0;
+  let writing: Promise<void> = Promise.resolve();
+  let writeFailed = false;
+  let writeError: unknown;
   const onAbort = () => transfer.data.close(signal?.reason);
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
     signal?.throwIfAborted();
-    while (true) {
+    for (let turn = 0;; turn ^= 1) {
+      // A one-byte buffer has no second half: then nothing overlaps.
+      const target = halves[turn]!.length > 0 ? halves[turn]! : halves[0]!;
+      if (target === halves[0] && turn === 1) await writing;
       let n: number | null;
       try {
-        n = await transfer.data.read(buffer);
+        n = await transfer.data.read(target);
       } catch (err) {
+        await writing;
         if (signal?.aborted) throw err;
+        if (writeFailed) throw writeError;
         return await transfer.fail(err);
       }
+      await writing;
+      if (writeFailed) throw writeError;
       if (n === null) break;
       transfer.count(n);
-      let off = 0;
-      while (off < n) off += await writer.write(buffer.subarray(off, n));
       transferred += n;
       onProgress?.({
         transferred,
         offset: options.offset,
         total: options.total,
       });
+      writing = writeAll(writer, target.subarray(0, n)).catch((err) => {
+        writeFailed = true;
+        writeError = err;
+      });
     }
   } catch (err) {
+    await writing;
     await transfer.abort();
     throw signal?.aborted ? signal.reason : err;
   } finally {
@@ -475,4 +493,12 @@ export async function downloadToWriter(
   }
   await transfer.finish();
   return transferred;
+}
+
+async function writeAll(
+  writer: TransferWriter,
+  bytes: Uint8Array,
+): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) off += await writer.write(bytes.subarray(off));
 }

@@ -374,6 +374,51 @@ Deno.test("FtpClient.downloadTo() writes to a WritableStream and to a file", asy
   });
 });
 
+Deno.test("FtpClient.downloadTo() overlaps slow writes with reads, in order, and reports a failing writer", async () => {
+  await withClient({}, async (client) => {
+    // A writer slower than the network, taking a few bytes at a time: the
+    // next read runs meanwhile, and the bytes must still land in order.
+    const out = new Uint8Array(BIG);
+    let filled = 0;
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const slow = {
+      async write(p: Uint8Array): Promise<number> {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        const n = Math.min(p.length, 100_003);
+        out.set(p.subarray(0, n), filled);
+        filled += n;
+        inFlight--;
+        return n;
+      },
+    };
+    assertEquals(await client.downloadTo("/pub/big.bin", slow), BIG);
+    assertEquals(filled, BIG);
+    assertEquals(out, generatedBytes(BIG));
+    assertEquals(maxInFlight, 1, "one write at a time");
+
+    let calls = 0;
+    const failing = {
+      write(p: Uint8Array): Promise<number> {
+        if (++calls === 2) return Promise.reject(new Error("disk full"));
+        return Promise.resolve(p.length);
+      },
+    };
+    await assertRejects(
+      () => client.downloadTo("/pub/big.bin", failing),
+      Error,
+      "disk full",
+    );
+    assertEquals(
+      await client.pwd(),
+      "/",
+      "the control connection stays usable",
+    );
+  });
+});
+
 Deno.test("FtpClient.upload() stores, appends and resumes", async (t) => {
   await withClient({}, async (client, server) => {
     const text = (path: string) => {
