@@ -34,6 +34,8 @@ const TOKEN_REGEXP = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE_REGEXP = /[\r\n\0]/;
 const STATUS_REGEXP = /^HTTP\/(\d)\.(\d) (\d{3})(?: (.*))?$/;
 const DIGITS_REGEXP = /^\d{1,15}$/;
+/** A CR not followed by LF. */
+const BARE_CR_REGEXP = /\r(?!\n)/;
 
 /**
  * Checks a header name and value we are asked to send.
@@ -249,6 +251,13 @@ function fieldsFrom(text: string, status: StatusLine): ResponseHead {
     connection: undefined,
   };
   let pos = text.indexOf("\n") + 1;
+  // RFC 9110 §5.5: a field value with NUL, or a CR that ends no line, is
+  // invalid and dangerous; a recipient must reject it (or blank it out).
+  if (text.indexOf("\0", pos) !== -1 || BARE_CR_REGEXP.test(text)) {
+    throw new HttpProtocolError(
+      "Header section holds a NUL or a bare CR, which is refused",
+    );
+  }
   while (true) {
     const lf = text.indexOf("\n", pos);
     let end = lf;
@@ -269,11 +278,30 @@ function fieldsFrom(text: string, status: StatusLine): ResponseHead {
         }`,
       );
     }
-    const value = text.slice(colon + 1, end).trim();
+    const value = trimOws(text, colon + 1, end);
     head.fields.push([name, value]);
     noteFraming(head, name, value);
     pos = lf + 1;
   }
+}
+
+/**
+ * The text between `start` and `end` without the optional whitespace (SP and
+ * HTAB only, RFC 9110 §5.6.3) around it: `trim()` would also take an obs-text
+ * U+00A0 off the edge of a value.
+ */
+function trimOws(text: string, start: number, end: number): string {
+  while (start < end) {
+    const c = text.charCodeAt(start);
+    if (c !== 32 && c !== 9) break;
+    start++;
+  }
+  while (end > start) {
+    const c = text.charCodeAt(end - 1);
+    if (c !== 32 && c !== 9) break;
+    end--;
+  }
+  return text.slice(start, end);
 }
 
 /** Keeps the values of the fields that decide framing and reuse. */

@@ -42,6 +42,7 @@ import { HttpConn } from "./_http_conn.ts";
 import {
   checkHeader,
   checkMethod,
+  HttpProtocolError,
   keepAlive,
   readResponseHead,
   responseFraming,
@@ -172,6 +173,8 @@ export interface HttpClientOptions {
   maxHeaderCount?: number;
 }
 
+/** The most 1xx responses accepted before the final one (Go allows 5). */
+const MAX_INTERIM = 16;
 const IDEMPOTENT = new Set([
   "GET",
   "HEAD",
@@ -440,7 +443,12 @@ export class HttpClient {
   /** Reads the final response head, skipping 1xx interim responses. */
   async #readHead(conn: HttpConn): Promise<ResponseHead> {
     const progress = { statusLine: false };
-    while (true) {
+    for (let interim = 0;; interim++) {
+      if (interim > MAX_INTERIM) {
+        throw new HttpProtocolError(
+          `More than ${MAX_INTERIM} interim (1xx) responses`,
+        );
+      }
       let head: ResponseHead | null;
       try {
         head = await readResponseHead(conn.reader, this.#limits, progress);

@@ -130,6 +130,19 @@ Deno.test("HttpClient refuses smuggling and malformed framing", async (t) => {
       "space before colon",
       "HTTP/1.1 200 OK\r\nX-A : 1\r\nContent-Length: 0\r\n\r\n",
     ],
+    [
+      "NUL in a field value",
+      "HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 0\r\n\r\n",
+    ],
+    [
+      "bare CR in a field value",
+      "HTTP/1.1 200 OK\r\nX-A: a\rSet-Cookie: x=1\r\nContent-Length: 0\r\n\r\n",
+    ],
+    [
+      "endless interim responses",
+      "HTTP/1.1 100 Continue\r\n\r\n".repeat(40) +
+      "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+    ],
   ];
   for (const [title, reply] of cases) {
     await t.step(title, async () => {
@@ -141,6 +154,23 @@ Deno.test("HttpClient refuses smuggling and malformed framing", async (t) => {
       });
     });
   }
+  await t.step("only SP and HTAB are trimmed from a field value", async () => {
+    await withServer(async (peer) => {
+      await readRequest(peer);
+      await peer.write(
+        new Uint8Array([
+          ...new TextEncoder().encode("HTTP/1.1 200 OK\r\nX-A: \t"),
+          0xa0,
+          0x61,
+          0xa0,
+          ...new TextEncoder().encode(" \r\nContent-Length: 0\r\n\r\n"),
+        ]),
+      );
+    }, async (base, _server, client) => {
+      const res = await client.request(base);
+      assertEquals(res.headerLines[0], ["X-A", "\u00a0a\u00a0"]);
+    });
+  });
   await t.step("a bad chunk size fails the body", async () => {
     await withServer(async (peer) => {
       await readRequest(peer);
