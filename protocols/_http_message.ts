@@ -339,7 +339,8 @@ export type Framing =
  * @param head The response head.
  * @returns The framing.
  * @throws {HttpProtocolError} For Content-Length with Transfer-Encoding,
- * invalid or conflicting Content-Length values.
+ * invalid or conflicting Content-Length values, and a Transfer-Encoding
+ * other than a single `chunked`.
  */
 export function responseFraming(method: string, head: ResponseHead): Framing {
   const status = head.status;
@@ -370,9 +371,17 @@ export function responseFraming(method: string, head: ResponseHead): Framing {
     }
     const codings = head.transferEncoding.flatMap((v) => v.split(","))
       .map((s) => s.trim().toLowerCase()).filter(Boolean);
-    return codings.at(-1) === "chunked"
-      ? { kind: "chunked" }
-      : { kind: "close" };
+    // Only chunked is decoded: a body under another coding (gzip, chunked)
+    // would reach the caller, or a proxy's client, still coded and with
+    // nothing left to say so. Go's client refuses these too.
+    if (codings.length !== 1 || codings[0] !== "chunked") {
+      throw new HttpProtocolError(
+        `Unsupported Transfer-Encoding: ${
+          JSON.stringify(head.transferEncoding.join(", ").slice(0, 80))
+        }`,
+      );
+    }
+    return { kind: "chunked" };
   }
   if (length !== undefined) {
     return length === 0 ? { kind: "none" } : { kind: "length", length };
