@@ -8,7 +8,7 @@
  */
 
 import { ConnectError, ConnectionClosedError, TimeoutError } from "./errors.ts";
-import { startTimer } from "./_timer.ts";
+import { OperationDeadline, startTimer } from "./_timer.ts";
 
 /** How a data connection gets its TLS layer. */
 export interface DataTlsOptions {
@@ -26,9 +26,10 @@ export interface DataTlsOptions {
 export class DataConnection {
   #conn: Deno.Conn;
   #timeout: number;
-  #cancelTimer: (() => void) | undefined;
-  #opStart = 0;
-  #pending = false;
+  #deadline = new OperationDeadline((operation, ms) => {
+    this.#timedOut = new TimeoutError(operation, ms);
+    this.close(this.#timedOut);
+  });
   #closed = false;
   #timedOut: TimeoutError | undefined;
   #closeReason: Error | undefined;
@@ -120,8 +121,8 @@ export class DataConnection {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeReason = reason;
-    this.#cancelTimer?.();
-    this.#cancelTimer = undefined;
+    this.#deadline.end();
+    this.#deadline.stop();
     try {
       this.#conn.close();
     } catch {
@@ -131,33 +132,15 @@ export class DataConnection {
 
   async #guard<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     if (this.#closed) throw this.#closedError();
-    this.#pending = true;
-    this.#opStart = performance.now();
-    if (this.#timeout > 0 && this.#cancelTimer === undefined) {
-      this.#arm(this.#timeout, operation);
-    }
+    this.#deadline.begin(operation, this.#timeout);
     try {
       return await fn();
     } catch (err) {
       if (this.#closed) throw this.#closedError(err);
       throw err;
     } finally {
-      this.#pending = false;
+      this.#deadline.end();
     }
-  }
-
-  #arm(ms: number, operation: string): void {
-    this.#cancelTimer = startTimer(ms, () => {
-      this.#cancelTimer = undefined;
-      if (!this.#pending || this.#closed) return;
-      const idle = performance.now() - this.#opStart;
-      if (idle >= this.#timeout - 1) {
-        this.#timedOut = new TimeoutError(operation, this.#timeout);
-        this.close(this.#timedOut);
-      } else {
-        this.#arm(this.#timeout - idle, operation);
-      }
-    });
   }
 
   #closedError(cause?: unknown): Error {

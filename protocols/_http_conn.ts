@@ -2,13 +2,11 @@
  * The HTTP client's connection: a `Deno.Conn` with a buffered reader, a
  * timeout on every read and write, and a failed state that later operations
  * report. It does what `TextProtoConn` does for the line protocols, minus the
- * command layer. The timeouts use `_timer.ts` (no `setTimeout`: its first
- * call costs a fresh process milliseconds) and cost a read almost nothing:
- * an operation only moves the connection's deadline forward, and one timer
- * per connection, armed for at most {@linkcode SLICE_MS} at a time, checks
- * the deadline and re-arms itself while operations keep finishing in time.
- * With no operation pending it lapses, so a connection left idle keeps the
- * process alive for at most one slice, and not at all once
+ * command layer. The timeouts are an {@linkcode OperationDeadline} (no
+ * `setTimeout`: its first call costs a fresh process milliseconds), which
+ * costs a read almost nothing; its timer is armed for at most
+ * {@linkcode SLICE_MS} at a time, so a connection left idle keeps the process
+ * alive for at most one slice, and not at all once
  * {@linkcode HttpConn.idle} was called (the pool does).
  *
  * @module
@@ -16,7 +14,7 @@
 
 import { BufferedReader } from "./buffered_reader.ts";
 import { ConnectionClosedError, TimeoutError } from "./errors.ts";
-import { startTimer } from "./_timer.ts";
+import { OperationDeadline } from "./_timer.ts";
 
 type State = { kind: "open" } | { kind: "failed"; error: Error } | {
   kind: "closed";
@@ -43,11 +41,9 @@ export class HttpConn {
   #reader: BufferedReader;
   #state: State = { kind: "open" };
   #timeout = 30_000;
-  /** Cancels the timer of the operation in progress, if any. */
-  #cancelTimer: (() => void) | undefined;
-  #op: string | undefined;
-  #opTimeout = 0;
-  #deadline = 0;
+  #deadline = new OperationDeadline((op, ms) => {
+    if (this.#state.kind === "open") this.fail(new TimeoutError(op, ms));
+  }, SLICE_MS);
 
   /**
    * Wraps a connection.
@@ -124,7 +120,7 @@ export class HttpConn {
     } catch (err) {
       throw this.#translate(err, READ);
     } finally {
-      this.#end();
+      this.#deadline.end();
     }
   }
 
@@ -143,13 +139,12 @@ export class HttpConn {
       while (true) {
         off += await this.#conn.write(bytes.subarray(off));
         if (off >= bytes.length) break;
-        this.#end();
         this.#begin(WRITE);
       }
     } catch (err) {
       throw this.#translate(err, WRITE);
     } finally {
-      this.#end();
+      this.#deadline.end();
     }
   }
 
@@ -169,7 +164,7 @@ export class HttpConn {
    * once instead of lapsing, so it keeps nothing alive.
    */
   idle(): void {
-    if (this.#op === undefined) this.#stop();
+    if (!this.#deadline.pending) this.#deadline.stop();
   }
 
   /** Closes the connection. Safe to call more than once. */
@@ -193,48 +188,12 @@ export class HttpConn {
   #begin(op: string): void {
     const state = this.#state;
     if (state.kind !== "open") throw this.#closedError(state);
-    const ms = this.#timeout;
-    this.#op = op;
-    if (ms === 0) {
-      this.#deadline = Infinity;
-      return;
-    }
-    this.#opTimeout = ms;
-    this.#deadline = performance.now() + ms;
-    if (this.#cancelTimer === undefined) this.#arm(ms);
-  }
-
-  #arm(ms: number): void {
-    this.#cancelTimer = startTimer(Math.min(ms, SLICE_MS), this.#onTimer);
-  }
-
-  #onTimer = (): void => {
-    this.#cancelTimer = undefined;
-    const op = this.#op;
-    if (op === undefined || this.#state.kind !== "open") return;
-    const left = this.#deadline - performance.now();
-    if (left === Infinity) return;
-    if (left > 1) {
-      this.#arm(left);
-      return;
-    }
-    this.fail(new TimeoutError(op, this.#opTimeout));
-  };
-
-  #end(): void {
-    this.#op = undefined;
-  }
-
-  #stop(): void {
-    const cancel = this.#cancelTimer;
-    if (cancel === undefined) return;
-    this.#cancelTimer = undefined;
-    cancel();
+    this.#deadline.begin(op, this.#timeout);
   }
 
   #release(closeConn: boolean): void {
-    this.#end();
-    this.#stop();
+    this.#deadline.end();
+    this.#deadline.stop();
     if (!closeConn) return;
     try {
       this.#conn.close();

@@ -1,5 +1,9 @@
 import { assert, assertEquals } from "./_assert.ts";
-import { startInterval, startTimer } from "../protocols/_timer.ts";
+import {
+  OperationDeadline,
+  startInterval,
+  startTimer,
+} from "../protocols/_timer.ts";
 import { evalAlone } from "./_eval.ts";
 
 function later(ms: number): Promise<void> {
@@ -72,4 +76,24 @@ Deno.test("a cancelled timer does not keep the process alive", async () => {
   assertEquals(signal, null, "the process ended on its own");
   assertEquals(exit, 0);
   assertEquals(stdout, "done");
+});
+
+Deno.test("OperationDeadline expires an operation still pending at its deadline, across slices", async () => {
+  const expired: [string, number][] = [];
+  const deadline = new OperationDeadline(
+    (op, ms) => expired.push([op, ms]),
+    10,
+  );
+  deadline.begin("quick", 40);
+  await later(5);
+  deadline.end();
+  deadline.begin("slow", 40);
+  await later(70);
+  assertEquals(expired, [["slow", 40]], "armed in 10 ms slices, once");
+  deadline.end();
+  deadline.begin("unlimited", 0);
+  await later(30);
+  deadline.end();
+  deadline.stop();
+  assertEquals(expired.length, 1);
 });
