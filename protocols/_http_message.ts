@@ -34,8 +34,8 @@ const TOKEN_REGEXP = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE_REGEXP = /[\r\n\0]/;
 const STATUS_REGEXP = /^HTTP\/(\d)\.(\d) (\d{3})(?: (.*))?$/;
 const DIGITS_REGEXP = /^\d{1,15}$/;
-/** A CR not followed by LF. */
-const BARE_CR_REGEXP = /\r(?!\n)/;
+/** A NUL, or a CR not followed by LF (searched from `lastIndex`). */
+const NUL_OR_BARE_CR_REGEXP = /\0|\r(?!\n)/g;
 
 /**
  * Checks a header name and value we are asked to send.
@@ -253,7 +253,8 @@ function fieldsFrom(text: string, status: StatusLine): ResponseHead {
   let pos = text.indexOf("\n") + 1;
   // RFC 9110 §5.5: a field value with NUL, or a CR that ends no line, is
   // invalid and dangerous; a recipient must reject it (or blank it out).
-  if (text.indexOf("\0", pos) !== -1 || BARE_CR_REGEXP.test(text)) {
+  NUL_OR_BARE_CR_REGEXP.lastIndex = pos;
+  if (NUL_OR_BARE_CR_REGEXP.test(text)) {
     throw new HttpProtocolError(
       "Header section holds a NUL or a bare CR, which is refused",
     );
