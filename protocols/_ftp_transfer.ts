@@ -446,31 +446,32 @@ export async function downloadToWriter(
   options: DownloadStreamOptions,
 ): Promise<number> {
   const { signal, onProgress } = options;
-  const half = Math.max(1, buffer.length >> 1);
-  const halves = [buffer.subarray(0, half), buffer.subarray(half)];
+  const half = buffer.length >> 1;
+  // A buffer too small to halve is used whole, each write awaited first.
+  const halves = half > 0
+    ? [buffer.subarray(0, half), buffer.subarray(half)]
+    : [buffer, buffer];
   let transferred = 0;
   let writing: Promise<void> = Promise.resolve();
-  let writeFailed = false;
-  let writeError: unknown;
+  let failed: { error: unknown } | undefined;
   const onAbort = () => transfer.data.close(signal?.reason);
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
     signal?.throwIfAborted();
     for (let turn = 0;; turn ^= 1) {
-      // A one-byte buffer has no second half: then nothing overlaps.
-      const target = halves[turn]!.length > 0 ? halves[turn]! : halves[0]!;
-      if (target === halves[0] && turn === 1) await writing;
+      const target = halves[turn]!;
+      if (target === halves[turn ^ 1]) await writing;
       let n: number | null;
       try {
         n = await transfer.data.read(target);
       } catch (err) {
         await writing;
         if (signal?.aborted) throw err;
-        if (writeFailed) throw writeError;
+        if (failed) throw failed.error;
         return await transfer.fail(err);
       }
       await writing;
-      if (writeFailed) throw writeError;
+      if (failed) throw failed.error;
       if (n === null) break;
       transfer.count(n);
       transferred += n;
@@ -479,9 +480,8 @@ export async function downloadToWriter(
         offset: options.offset,
         total: options.total,
       });
-      writing = writeAll(writer, target.subarray(0, n)).catch((err) => {
-        writeFailed = true;
-        writeError = err;
+      writing = writeAll(writer, target.subarray(0, n)).catch((error) => {
+        failed = { error };
       });
     }
   } catch (err) {
