@@ -271,10 +271,7 @@ export async function* searchOverview(
           const format = host.format!;
           for (let lines; (lines = await block.lines()) !== null;) {
             for (const line of lines) {
-              // The lines of a batch are slices of one decoded text; a hit
-              // is kept long after, so it gets its own copy rather than
-              // holding the whole batch in memory.
-              const entry = parseOverviewLine(ownCopy(line), format);
+              const entry = parseOverviewLine(line, format);
               if (entry !== null && wanted.delete(entry.number)) yield entry;
             }
           }
@@ -318,13 +315,4 @@ export async function* searchOverview(
       else host.discardLater(block, queue.length);
     }
   }
-}
-
-/**
- * A copy of `text` that shares no memory with the string it was sliced
- * from: V8 keeps a slice's whole parent alive, and flattening the
- * concatenation copies the characters.
- */
-function ownCopy(text: string): string {
-  return ` ${text}`.slice(1);
 }
