@@ -6,13 +6,16 @@
  * @module
  */
 
-import { curlSample, fmtSeconds, parseReport } from "./_http_cases.ts";
+import { curlSample, parseReport } from "./_http_cases.ts";
 import {
-  type CommandResult,
-  median,
-  runMeasured,
-  warmPageCache,
-} from "./_measure.ts";
+  mbpsNote,
+  recordRun,
+  sampleInto,
+  type Samples,
+  samplesOf,
+  sideFrom,
+} from "./_samples.ts";
+import { type CommandResult, runMeasured, warmPageCache } from "./_measure.ts";
 import {
   type BenchContext,
   type BenchRow,
@@ -25,30 +28,6 @@ import {
 } from "./_row.ts";
 
 const PYTHON = "/usr/bin/python3";
-
-/** The samples of one side of the download row, filled run by run. */
-interface Samples {
-  tool: string;
-  mbps: number[];
-  rss: (number | null)[];
-  walls: number[];
-  /** Set when a run failed; that side is not run again. */
-  failure: string;
-}
-
-function samplesOf(tool: string): Samples {
-  return { tool, mbps: [], rss: [], walls: [], failure: "" };
-}
-
-function sideFrom(samples: Samples, detail: string): Side {
-  if (samples.failure) return emptySide(samples.tool, samples.failure);
-  return sideOf(
-    samples.tool,
-    samples.mbps,
-    samples.rss,
-    `${detail}process wall ${fmtSeconds(samples.walls)}`,
-  );
-}
 
 async function ourRun(
   ctx: BenchContext,
@@ -80,22 +59,7 @@ async function ourSample(
   if (report.bytes !== size) {
     throw new Error(`got ${report.bytes} bytes of ${size}`);
   }
-  into.mbps.push(report.bytes / report.seconds / 1e6);
-  into.rss.push(result.peakRssKiB);
-  into.walls.push(result.wallMs / 1000);
-}
-
-async function sampleInto(
-  into: Samples,
-  task: () => Promise<void>,
-): Promise<void> {
-  if (into.failure) return;
-  try {
-    await task();
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    into.failure = `failed: ${message.split("\n")[0]!.slice(0, 160)}`;
-  }
+  recordRun(into, report.bytes, report.seconds, result);
 }
 
 /**
@@ -156,11 +120,7 @@ export async function ftpDownloadRow(ctx: BenchContext): Promise<BenchRow> {
       );
     }
   }
-  const streamNote = stream.mbps.length
-    ? `byte stream ${
-      Math.round(median(stream.mbps)).toLocaleString("en-US")
-    } MB/s, `
-    : "";
+  const streamNote = mbpsNote("byte stream", stream);
   return finishRow({
     id: "ftp.download.1g",
     title: "FTP download 1 GiB MB/s (vsftpd)",

@@ -8,7 +8,6 @@
 
 import {
   childrenOf,
-  median,
   peakRssOf,
   portOpen,
   runMeasured,
@@ -25,6 +24,14 @@ import {
   type Side,
   sideOf,
 } from "./_row.ts";
+import {
+  mbpsNote,
+  recordRun,
+  sampleInto,
+  type Samples,
+  samplesOf,
+  sideFrom,
+} from "./_samples.ts";
 import { runWrk, type WrkResult } from "./_wrk.ts";
 
 const SIZES = [
@@ -224,25 +231,11 @@ interface DownloadReport {
   sha256?: string;
 }
 
-/** The samples of one side of a download row, gathered round by round. */
-export interface DownloadSamples {
-  /** MB/s of each run. */
-  mbps: number[];
-  /** Peak RSS of each run in KiB, `null` when unknown. */
-  rss: (number | null)[];
-  /** Process wall time of each run in seconds. */
-  walls: number[];
-}
-
-function downloadSamples(): DownloadSamples {
-  return { mbps: [], rss: [], walls: [] };
-}
-
 async function ourDownload(
   ctx: BenchContext,
   url: string,
   extra: string[],
-  into: DownloadSamples,
+  into: Samples,
 ): Promise<DownloadReport> {
   const { size } = ctx.peers.www.files["100m"];
   const result = await runMeasured([
@@ -258,9 +251,7 @@ async function ourDownload(
     throw new Error(`got ${report.bytes} bytes of ${size}`);
   }
   if (!extra.includes("--sha256")) {
-    into.mbps.push(report.bytes / report.seconds / 1e6);
-    into.rss.push(result.peakRssKiB);
-    into.walls.push(result.wallMs / 1000);
+    recordRun(into, report.bytes, report.seconds, result);
   }
   return report;
 }
@@ -285,7 +276,7 @@ async function ourDownload(
 export async function curlSample(
   url: string,
   size: number,
-  into: DownloadSamples,
+  into: Samples,
   timeoutMs: number,
 ): Promise<void> {
   const result = await runMeasured([
@@ -303,9 +294,7 @@ export async function curlSample(
       `curl exit ${result.code}: ${result.stderr.trim() || result.stdout}`,
     );
   }
-  into.mbps.push(bytes / seconds / 1e6);
-  into.rss.push(result.peakRssKiB);
-  into.walls.push(result.wallMs / 1000);
+  recordRun(into, bytes, seconds, result);
 }
 
 /**
@@ -341,25 +330,6 @@ export function parseReport(
 }
 
 /**
- * Formats the median of some seconds, for the detail column.
- *
- * @param seconds Samples in seconds.
- * @returns For example `1.23 s`.
- *
- * @example Usage
- * ```ts ignore
- * import { fmtSeconds } from "./_http_cases.ts";
- *
- * fmtSeconds([1.2, 1.3, 1.25]); // "1.25 s"
- * ```
- */
-export function fmtSeconds(seconds: number[]): string {
-  const sorted = [...seconds].sort((a, b) => a - b);
-  const mid = sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-  return `${mid.toFixed(2)} s`;
-}
-
-/**
  * Measures single-stream download MB/s of the 100 MiB file from nginx: our
  * client against curl.
  *
@@ -374,84 +344,51 @@ export function fmtSeconds(seconds: number[]): string {
  * ```
  */
 export async function downloadRow(ctx: BenchContext): Promise<BenchRow> {
-  const { path, sha256 } = ctx.peers.www.files["100m"];
+  const { path, size, sha256 } = ctx.peers.www.files["100m"];
   const url = `${ctx.peers.nginx.url}${path}`;
   const file = `${ctx.peers.www.root}${path}`;
   const missing = await missingNote(ctx.root, [
     "protocols/http.ts",
     "bench/http_download.ts",
   ]);
-  const ours = downloadSamples(), stream = downloadSamples();
-  const curl = downloadSamples();
-  let oursFailure = missing, curlFailure = "";
+  const ours = samplesOf("bench/http_download.ts");
+  const stream = samplesOf("bench/http_download.ts --stream");
+  const curl = samplesOf("curl");
+  ours.failure = stream.failure = missing;
   ctx.progress("HTTP download 100 MiB: ours (sha256 check)");
   await warmPageCache(file);
-  if (!oursFailure) {
-    try {
-      const check = await ourDownload(ctx, url, ["--sha256"], ours);
-      if (check.sha256 !== sha256) {
-        throw new Error(`body differs: sha256 ${check.sha256}`);
-      }
-    } catch (error) {
-      oursFailure = failureOf(error);
+  await sampleInto(ours, async () => {
+    const check = await ourDownload(ctx, url, ["--sha256"], ours);
+    if (check.sha256 !== sha256) {
+      throw new Error(`body differs: sha256 ${check.sha256}`);
     }
-  }
+  });
   // Short runs are noisy: take more of them, ours and curl in turns (each
   // going first in turn), the page cache warm before each.
   const rounds = Math.max(ctx.runs, 5);
   for (let run = 0; run < rounds; run++) {
     ctx.progress(`HTTP download 100 MiB: ours and curl, round ${run + 1}`);
-    const jobs: [boolean, () => Promise<unknown>][] = [
-      [false, () => ourDownload(ctx, url, [], ours)],
-      [
-        true,
-        () => curlSample(url, ctx.peers.www.files["100m"].size, curl, 120_000),
-      ],
-    ];
-    if (run % 2 === 1) jobs.reverse();
-    jobs.push([false, () => ourDownload(ctx, url, ["--stream"], stream)]);
-    for (const [isCurl, job] of jobs) {
-      if (isCurl ? curlFailure : oursFailure) continue;
+    const order = run % 2 === 0 ? [ours, curl] : [curl, ours];
+    for (const side of [...order, stream]) {
+      if (side.failure) continue;
       await warmPageCache(file);
-      try {
-        await job();
-      } catch (error) {
-        if (isCurl) curlFailure = failureOf(error);
-        else oursFailure = failureOf(error);
-      }
+      await sampleInto(
+        side,
+        side === curl
+          ? () => curlSample(url, size, curl, 120_000)
+          : () =>
+            ourDownload(ctx, url, side === stream ? ["--stream"] : [], side),
+      );
     }
   }
-  const streamNote = stream.mbps.length
-    ? `body stream ${
-      Math.round(median(stream.mbps)).toLocaleString("en-US")
-    } MB/s, `
-    : "";
-  const oursSide = oursFailure
-    ? emptySide("bench/http_download.ts", oursFailure)
-    : sideOf(
-      "bench/http_download.ts",
-      ours.mbps,
-      ours.rss,
-      `sha256 ok, ${streamNote}process wall ${fmtSeconds(ours.walls)}`,
-    );
-  const curlSide = curlFailure ? emptySide("curl", curlFailure) : sideOf(
-    "curl",
-    curl.mbps,
-    curl.rss,
-    `process wall ${fmtSeconds(curl.walls)}`,
-  );
+  const streamNote = mbpsNote("body stream", stream);
   return finishRow({
     id: "http.download.100m",
     title: "HTTP client download 100 MiB MB/s",
     unit: "MB/s",
     higherIsBetter: true,
     target: { op: ">=", ratio: 0.8 },
-    ours: oursSide,
-    theirs: curlSide,
+    ours: sideFrom(ours, `sha256 ok, ${streamNote}`),
+    theirs: sideFrom(curl, ""),
   });
-}
-
-function failureOf(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return `failed: ${message.split("\n")[0]!.slice(0, 160)}`;
 }

@@ -168,9 +168,26 @@ export async function guarded(
   try {
     return await task();
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return emptySide(tool, `failed: ${message.split("\n")[0]!.slice(0, 160)}`);
+    return emptySide(tool, failureNote(error));
   }
+}
+
+/**
+ * The note a failed measurement shows: the first line of its error, cut short.
+ *
+ * @param error What was thrown.
+ * @returns For example `failed: curl exit 7: ...`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { failureNote } from "./_row.ts";
+ *
+ * failureNote(new Error("connection refused")); // "failed: connection refused"
+ * ```
+ */
+export function failureNote(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return `failed: ${message.split("\n")[0]!.slice(0, 160)}`;
 }
 
 /**

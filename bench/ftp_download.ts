@@ -23,25 +23,18 @@
  */
 
 import { FtpClient } from "../protocols/ftp.ts";
-
-/** The part of `node:crypto`'s `Hash` used here. */
-interface Digest {
-  update(data: Uint8Array): unknown;
-  digest(encoding: "hex"): string;
-}
+import { sha256When } from "./_digest.ts";
 
 async function main(): Promise<void> {
   const target = Deno.args.find((arg) => !arg.startsWith("--"));
   if (!target) {
-    console.error("usage: ftp_download.ts ftp://HOST:PORT/PATH [--sha256]");
+    console.error(
+      "usage: ftp_download.ts ftp://HOST:PORT/PATH [--sha256] [--stream]",
+    );
     Deno.exit(2);
   }
   const url = new URL(target);
-  let hash: Digest | null = null;
-  if (Deno.args.includes("--sha256")) {
-    const { createHash } = await import("node:crypto");
-    hash = createHash("sha256");
-  }
+  const hash = await sha256When(Deno.args.includes("--sha256"));
   const started = performance.now();
   const client = await FtpClient.connect({
     hostname: url.hostname,

@@ -22,14 +22,9 @@
  */
 
 import { request } from "../protocols/http.ts";
+import { sha256When } from "./_digest.ts";
 
 const BUFFER_SIZE = 256 * 1024;
-
-/** The part of `node:crypto`'s `Hash` used here. */
-interface Digest {
-  update(data: Uint8Array): unknown;
-  digest(encoding: "hex"): string;
-}
 
 async function main(): Promise<void> {
   const url = Deno.args.find((arg) => !arg.startsWith("--"));
@@ -37,11 +32,7 @@ async function main(): Promise<void> {
     console.error("usage: http_download.ts URL [--sha256] [--stream]");
     Deno.exit(2);
   }
-  let hash: Digest | null = null;
-  if (Deno.args.includes("--sha256")) {
-    const { createHash } = await import("node:crypto");
-    hash = createHash("sha256");
-  }
+  const hash = await sha256When(Deno.args.includes("--sha256"));
   const started = performance.now();
   const response = await request(url, { method: "GET" });
   let bytes = 0;
