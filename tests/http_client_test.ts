@@ -56,6 +56,36 @@ async function readRequest(
   return { head, body };
 }
 
+/** The bytes of `text`, one per character (each below U+0100). */
+function latin1(text: string): Uint8Array {
+  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+}
+
+/** Writes a chunked response whose body "abcde" comes in two writes. */
+async function writeChunkedAbcde(peer: MockPeer): Promise<void> {
+  await peer.write(
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n",
+  );
+  await peer.write("2\r\nde\r\n0\r\n\r\n");
+}
+
+/**
+ * A server script that answers every request on the connection by its path
+ * (`*` for any other); a handler returning `false` ends the connection.
+ */
+function byPath(
+  handlers: Record<string, (peer: MockPeer) => Promise<void | false>>,
+): (peer: MockPeer) => Promise<void> {
+  return async (peer) => {
+    while (true) {
+      const req = await readRequest(peer);
+      if (!req) return;
+      const path = req.head[0]!.split(" ")[1]!;
+      if (await (handlers[path] ?? handlers["*"]!)(peer) === false) return;
+    }
+  };
+}
+
 async function withServer(
   script: (peer: MockPeer, index: number) => Promise<void>,
   fn: (
@@ -166,13 +196,9 @@ Deno.test("HttpClient refuses smuggling and malformed framing", async (t) => {
     await withServer(async (peer) => {
       await readRequest(peer);
       await peer.write(
-        new Uint8Array([
-          ...new TextEncoder().encode("HTTP/1.1 200 OK\r\nX-A: \t"),
-          0xa0,
-          0x61,
-          0xa0,
-          ...new TextEncoder().encode(" \r\nContent-Length: 0\r\n\r\n"),
-        ]),
+        latin1(
+          "HTTP/1.1 200 OK\r\nX-A: \t\xa0a\xa0 \r\nContent-Length: 0\r\n\r\n",
+        ),
       );
     }, async (base, _server, client) => {
       const res = await client.request(base);
@@ -603,44 +629,38 @@ Deno.test("HttpClient reads a body into a BYOB reader's own buffer, then reuses 
 });
 
 Deno.test("HttpResponse.bytes() reads a whole body and frees the connection", async () => {
-  await withServer(async (peer) => {
-    while (true) {
-      const req = await readRequest(peer);
-      if (!req) return;
-      const path = req.head[0]!.split(" ")[1];
-      if (path === "/chunked") {
-        await peer.write(
-          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n",
-        );
-        await peer.write("2\r\nde\r\n0\r\n\r\n");
-      } else if (path === "/head") {
-        await peer.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n");
-      } else {
+  await withServer(
+    byPath({
+      "/chunked": writeChunkedAbcde,
+      "/head": (peer) =>
+        peer.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"),
+      "*": async (peer) => {
         await peer.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhe");
         await peer.write("llo");
-      }
-    }
-  }, async (base, server, client) => {
-    const res = await client.request(`${base}/length`);
-    assertEquals(new TextDecoder().decode(await res.bytes()), "hello");
-    assertEquals(res.body, null, "the body was taken");
-    await assertRejects(() => res.bytes(), TypeError);
-    const chunked = await client.request(`${base}/chunked`);
-    assertEquals(chunked.contentLength, null);
-    assertEquals(new TextDecoder().decode(await chunked.bytes()), "abcde");
-    const head = await client.request(`${base}/head`, { method: "HEAD" });
-    assertEquals(head.contentLength, 0);
-    assertEquals((await head.bytes()).length, 0);
-    assertEquals(head.headers.get("content-length"), "10");
-    assertEquals(server.accepted, 1, "one connection for all");
-    const streamed = await client.request(`${base}/length`);
-    assert(streamed.body !== null);
-    await assertRejects(() => streamed.bytes(), TypeError, "taken");
-    await streamed.body.cancel();
-    const big = await client.request(`${base}/chunked`);
-    await assertRejects(() => big.bytes(4), ProtocolError, "limit");
-    assertEquals(server.accepted, 2, "cut bodies close their connection");
-  });
+      },
+    }),
+    async (base, server, client) => {
+      const res = await client.request(`${base}/length`);
+      assertEquals(new TextDecoder().decode(await res.bytes()), "hello");
+      assertEquals(res.body, null, "the body was taken");
+      await assertRejects(() => res.bytes(), TypeError);
+      const chunked = await client.request(`${base}/chunked`);
+      assertEquals(chunked.contentLength, null);
+      assertEquals(new TextDecoder().decode(await chunked.bytes()), "abcde");
+      const head = await client.request(`${base}/head`, { method: "HEAD" });
+      assertEquals(head.contentLength, 0);
+      assertEquals((await head.bytes()).length, 0);
+      assertEquals(head.headers.get("content-length"), "10");
+      assertEquals(server.accepted, 1, "one connection for all");
+      const streamed = await client.request(`${base}/length`);
+      assert(streamed.body !== null);
+      await assertRejects(() => streamed.bytes(), TypeError, "taken");
+      await streamed.body.cancel();
+      const big = await client.request(`${base}/chunked`);
+      await assertRejects(() => big.bytes(4), ProtocolError, "limit");
+      assertEquals(server.accepted, 2, "cut bodies close their connection");
+    },
+  );
 });
 
 Deno.test("HttpClient frees a chunked body's connection with its last data", async () => {
@@ -714,13 +734,9 @@ Deno.test("HttpClient reads obs-text in field values one character per byte", as
   await withServer(async (peer) => {
     await readRequest(peer);
     await peer.write(
-      new Uint8Array([
-        ...new TextEncoder().encode("HTTP/1.1 200 OK\r\nX-Raw: a"),
-        0x80,
-        0xe9,
-        0xff,
-        ...new TextEncoder().encode("\r\nContent-Length: 0\r\n\r\n"),
-      ]),
+      latin1(
+        "HTTP/1.1 200 OK\r\nX-Raw: a\x80\xe9\xff\r\nContent-Length: 0\r\n\r\n",
+      ),
     );
   }, async (base, _server, client) => {
     const res = await client.request(base);
@@ -730,147 +746,148 @@ Deno.test("HttpClient reads obs-text in field values one character per byte", as
 });
 
 Deno.test("HttpResponse.withBytes() lends a small body in place and copies nothing", async () => {
-  await withServer(async (peer) => {
-    while (true) {
-      const req = await readRequest(peer);
-      if (!req) return;
-      const path = req.head[0]!.split(" ")[1];
-      if (path === "/big") {
+  await withServer(
+    byPath({
+      "/big": async (peer) => {
         const size = 70 * 1024;
         await peer.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`);
         await peer.write(new Uint8Array(size).fill(98));
-      } else if (path === "/split") {
+      },
+      "/split": async (peer) => {
         await peer.write("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nab");
         await new Promise((r) => setTimeout(r, 20));
         await peer.write("cd");
         await new Promise((r) => setTimeout(r, 20));
         await peer.write("ef");
-      } else {
-        await peer.write("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nxyz");
-      }
-    }
-  }, async (base, server, client) => {
-    const text = (v: Uint8Array) => new TextDecoder().decode(v);
-    const split = await client.request(`${base}/split`);
-    assertEquals(await split.withBytes(text), "abcdef");
-    assertEquals(split.body, null);
-    await assertRejects(() => split.withBytes(text), TypeError);
-    let lent: Uint8Array | undefined;
-    const small = await client.request(`${base}/small`);
-    assertEquals(
-      await small.withBytes((v) => {
-        lent = v;
-        return text(v);
-      }),
-      "xyz",
-    );
-    assert(lent!.buffer.byteLength > 3, "a view into the connection's buffer");
-    const big = await client.request(`${base}/big`);
-    let owned = 0;
-    assertEquals(
-      await big.withBytes((v) => {
-        owned = v.buffer.byteLength;
-        return v.length;
-      }),
-      70 * 1024,
-    );
-    assertEquals(owned, 70 * 1024, "larger bodies come as their own array");
-    const failing = await client.request(`${base}/small`);
-    await assertRejects(
-      () =>
-        failing.withBytes(() => {
-          throw new Error("use failed");
+      },
+      "*": (peer) =>
+        peer.write("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nxyz"),
+    }),
+    async (base, server, client) => {
+      const text = (v: Uint8Array) => new TextDecoder().decode(v);
+      const split = await client.request(`${base}/split`);
+      assertEquals(await split.withBytes(text), "abcdef");
+      assertEquals(split.body, null);
+      await assertRejects(() => split.withBytes(text), TypeError);
+      let lent: Uint8Array | undefined;
+      const small = await client.request(`${base}/small`);
+      assertEquals(
+        await small.withBytes((v) => {
+          lent = v;
+          return text(v);
         }),
-      Error,
-      "use failed",
-    );
-    assertEquals(server.accepted, 1, "until use threw, one connection for all");
-    assertEquals(
-      await (await client.request(`${base}/small`)).withBytes(text),
-      "xyz",
-    );
-    assertEquals(
-      server.accepted,
-      2,
-      "a body whose use threw closes its connection",
-    );
-  });
+        "xyz",
+      );
+      assert(
+        lent!.buffer.byteLength > 3,
+        "a view into the connection's buffer",
+      );
+      const big = await client.request(`${base}/big`);
+      let owned = 0;
+      assertEquals(
+        await big.withBytes((v) => {
+          owned = v.buffer.byteLength;
+          return v.length;
+        }),
+        70 * 1024,
+      );
+      assertEquals(owned, 70 * 1024, "larger bodies come as their own array");
+      const failing = await client.request(`${base}/small`);
+      await assertRejects(
+        () =>
+          failing.withBytes(() => {
+            throw new Error("use failed");
+          }),
+        Error,
+        "use failed",
+      );
+      assertEquals(
+        server.accepted,
+        1,
+        "until use threw, one connection for all",
+      );
+      assertEquals(
+        await (await client.request(`${base}/small`)).withBytes(text),
+        "xyz",
+      );
+      assertEquals(
+        server.accepted,
+        2,
+        "a body whose use threw closes its connection",
+      );
+    },
+  );
 });
 
 Deno.test("HttpResponse.readInto() reads a body into one buffer without a stream; cancel() closes the connection", async () => {
   const size = 2 * 1024 * 1024 + 5;
   const payload = new Uint8Array(size).map((_, i) => i % 253);
-  await withServer(async (peer) => {
-    while (true) {
-      const req = await readRequest(peer);
-      if (!req) return;
-      const path = req.head[0]!.split(" ")[1];
-      if (path === "/chunked") {
-        await peer.write(
-          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n",
-        );
-        await peer.write("2\r\nde\r\n0\r\n\r\n");
-      } else if (path === "/cut") {
+  await withServer(
+    byPath({
+      "/chunked": writeChunkedAbcde,
+      "/cut": async (peer) => {
         await peer.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
-        return;
-      } else {
+        return false;
+      },
+      "*": async (peer) => {
         await peer.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`);
         for (let off = 0; off < size; off += 70_000) {
           await peer.write(payload.subarray(off, off + 70_000));
         }
+      },
+    }),
+    async (base, server, client) => {
+      const res = await client.request(`${base}/big`);
+      const buf = new Uint8Array(64 * 1024);
+      let got = 0;
+      let same = true;
+      for (let n; (n = await res.readInto(buf)) !== null;) {
+        for (let i = 0; i < n; i += 1013) {
+          if (buf[i] !== (got + i) % 253) same = false;
+        }
+        got += n;
       }
-    }
-  }, async (base, server, client) => {
-    const res = await client.request(`${base}/big`);
-    const buf = new Uint8Array(64 * 1024);
-    let got = 0;
-    let same = true;
-    for (let n; (n = await res.readInto(buf)) !== null;) {
-      for (let i = 0; i < n; i += 1013) {
-        if (buf[i] !== (got + i) % 253) same = false;
+      assertEquals(got, size);
+      assert(same, "bytes arrive in order");
+      assertEquals(await res.readInto(buf), null, "stays at the end");
+      assertEquals(res.body, null, "the body was taken");
+      await assertRejects(() => res.bytes(), TypeError);
+
+      const chunked = await client.request(`${base}/chunked`);
+      let text = "";
+      for (let n; (n = await chunked.readInto(buf)) !== null;) {
+        text += new TextDecoder().decode(buf.subarray(0, n));
       }
-      got += n;
-    }
-    assertEquals(got, size);
-    assert(same, "bytes arrive in order");
-    assertEquals(await res.readInto(buf), null, "stays at the end");
-    assertEquals(res.body, null, "the body was taken");
-    await assertRejects(() => res.bytes(), TypeError);
+      assertEquals(text, "abcde");
+      assertEquals(
+        server.accepted,
+        1,
+        "read to the end, the connection is reused",
+      );
 
-    const chunked = await client.request(`${base}/chunked`);
-    let text = "";
-    for (let n; (n = await chunked.readInto(buf)) !== null;) {
-      text += new TextDecoder().decode(buf.subarray(0, n));
-    }
-    assertEquals(text, "abcde");
-    assertEquals(
-      server.accepted,
-      1,
-      "read to the end, the connection is reused",
-    );
+      const streamed = await client.request(`${base}/chunked`);
+      assert(streamed.body !== null);
+      await assertRejects(() => streamed.readInto(buf), TypeError, "taken");
+      await streamed.body.cancel();
 
-    const streamed = await client.request(`${base}/chunked`);
-    assert(streamed.body !== null);
-    await assertRejects(() => streamed.readInto(buf), TypeError, "taken");
-    await streamed.body.cancel();
+      const half = await client.request(`${base}/big`);
+      assertEquals(await half.readInto(buf.subarray(0, 10)), 10);
+      half.cancel();
+      half.cancel();
+      await assertRejects(() => half.readInto(buf), TypeError, "taken");
+      const after = await client.request(`${base}/chunked`);
+      assertEquals(new TextDecoder().decode(await after.bytes()), "abcde");
+      assertEquals(
+        server.accepted,
+        3,
+        "each cancelled body closed its connection",
+      );
 
-    const half = await client.request(`${base}/big`);
-    assertEquals(await half.readInto(buf.subarray(0, 10)), 10);
-    half.cancel();
-    half.cancel();
-    await assertRejects(() => half.readInto(buf), TypeError, "taken");
-    const after = await client.request(`${base}/chunked`);
-    assertEquals(new TextDecoder().decode(await after.bytes()), "abcde");
-    assertEquals(
-      server.accepted,
-      3,
-      "each cancelled body closed its connection",
-    );
-
-    const cut = await client.request(`${base}/cut`);
-    assertEquals(await cut.readInto(buf), 3);
-    await assertRejects(() => cut.readInto(buf), ConnectionClosedError);
-  });
+      const cut = await client.request(`${base}/cut`);
+      assertEquals(await cut.readInto(buf), 3);
+      await assertRejects(() => cut.readInto(buf), ConnectionClosedError);
+    },
+  );
 });
 
 Deno.test("a program that read its response exits at once: pooled connections keep no timer alive", async () => {
