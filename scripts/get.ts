@@ -8,7 +8,7 @@
  *
  * ```sh
  * deno run --allow-net scripts/get.ts http://127.0.0.1:8000/ -v
- * deno run --allow-net --allow-write=. scripts/get.ts ftp://127.0.0.1:2121/big.bin -o big.bin
+ * deno run --allow-net --allow-read=. --allow-write=. scripts/get.ts ftp://127.0.0.1:2121/big.bin -o big.bin
  * deno run --allow-net scripts/get.ts news://127.0.0.1:1119/id@example.org
  * deno run --allow-net --allow-import=example.org scripts/get.ts \
  *   --plugin https://example.org/gopher.ts gopher://host/
@@ -94,7 +94,7 @@ const USAGE = formatUsage(SPEC, {
     `Fetches a URL with the plugin registered for its scheme (http, https, ftp, ftps,
 nntp, news, nntps, snews, and any --plugin) and writes the body to stdout or FILE.`,
   notes:
-    `Also: --allow-write=DIR with -o, --allow-read for --ca and a local --plugin,
+    `Also: --allow-read=DIR --allow-write=DIR with -o, --allow-read for --ca and a local --plugin,
 --allow-import=HOST for a remote --plugin, --allow-env=NNTPSERVER for news: URLs
 without a server. Narrowest: --allow-net=HOST:PORT of the URL.
 Exit codes: 0 success, 1 failure or a status of 400 and above, 2 usage error,
