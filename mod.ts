@@ -5,6 +5,9 @@
  *   buffered reads, numeric replies, dot-terminated blocks, command-injection
  *   checks, timeouts, abort signals and in-place TLS upgrades.
  * - FTP listing parsers for MLSD, Unix `ls -l` and DOS/IIS formats.
+ * - An HTTP/1.1 client ({@linkcode HttpClient}) and server
+ *   ({@linkcode serveHttp}) that keep every header line and reason phrase
+ *   as sent.
  *
  * @example Usage
  * ```ts ignore
@@ -142,3 +145,24 @@ export {
   parseNewsUrl,
 } from "./protocols/news_url.ts";
 export { escapeHtml } from "./protocols/html_escape.ts";
+export {
+  type HttpBody,
+  HttpClient,
+  type HttpClientOptions,
+  HttpProtocolError,
+  type HttpRequestInit,
+  type HttpResponse,
+  request,
+} from "./protocols/http.ts";
+export {
+  type BodySource,
+  HttpRequestError,
+  type HttpServer,
+  type HttpServerOptions,
+  serveHttp,
+  type ServerBody,
+  type ServerHandler,
+  type ServerLogEntry,
+  ServerRequest,
+  type ServerResponse,
+} from "./protocols/http_server.ts";

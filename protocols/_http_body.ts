@@ -46,14 +46,18 @@ export class BodyReader {
    * array reused; a big one (at least half of it) is handed over as it is.
    */
   #scratch: Uint8Array<ArrayBuffer> | undefined;
+  #strict: boolean;
 
   /**
    * Starts reading a body.
    *
    * @param reader The connection's reader.
    * @param framing How the body is delimited.
+   * @param strict Refuse a bare LF ending a chunk line (a server reading a
+   * request does; a client is lenient with what servers send).
    */
-  constructor(reader: BufferedReader, framing: Framing) {
+  constructor(reader: BufferedReader, framing: Framing, strict = false) {
+    this.#strict = strict;
     this.#reader = reader;
     this.#kind = framing.kind;
     this.#left = framing.kind === "length" ? framing.length : 0;
@@ -79,8 +83,37 @@ export class BodyReader {
    * @throws {ConnectionClosedError} When the connection ends before the body.
    * @throws {HttpProtocolError} For bad chunk framing.
    */
-  async readInto(view: Uint8Array): Promise<number | null> {
+  readInto(view: Uint8Array): Promise<number | null> {
     if (view.length === 0) throw new RangeError("Cannot read into 0 bytes");
+    const fast = this.readBuffered(view);
+    if (fast !== undefined) return Promise.resolve(fast);
+    return this.#readInto(view);
+  }
+
+  /**
+   * Copies the next bytes of a Content-Length body into `view` if they are
+   * buffered already, without waiting: a proxy relaying a small response
+   * takes it this way with no promise at all.
+   *
+   * @param view Where the bytes go (at most its length is copied).
+   * @returns The number of bytes, `null` at the end of the body, or
+   * `undefined` when a read must wait (nothing buffered, or not a
+   * Content-Length body).
+   */
+  readBuffered(view: Uint8Array): number | null | undefined {
+    if (this.#kind !== "length") return undefined;
+    if (this.#done) return null;
+    const left = this.#left;
+    const n = this.#reader.readBuffered(
+      view.length > left ? view.subarray(0, left) : view,
+    );
+    if (n === 0) return undefined;
+    this.#left = left - n;
+    if (this.#left === 0) this.#done = true;
+    return n;
+  }
+
+  async #readInto(view: Uint8Array): Promise<number | null> {
     const allowed = await this.#allowance();
     if (allowed === 0) return null;
     const target = view.length > allowed ? view.subarray(0, allowed) : view;
@@ -217,7 +250,10 @@ export class BodyReader {
     } else if (this.#kind === "chunked") {
       const end = this.#reader.tryReadLineView(2) ??
         await this.#reader.readLineView(2);
-      if (end === null || end.length !== 0) {
+      if (
+        end === null || end.length !== 0 ||
+        (this.#strict && this.#reader.lastLineBareLf)
+      ) {
         throw new HttpProtocolError("Chunk data not followed by CRLF");
       }
       this.#chunk = "size";
@@ -268,13 +304,22 @@ export class BodyReader {
   }
 
   /** A line: `undefined` when `onlyBuffered` and it is not all here yet. */
-  #line(
+  async #line(
     max: number,
     onlyBuffered: boolean,
-  ): Uint8Array | null | undefined | Promise<Uint8Array | null> {
-    const line = this.#reader.tryReadLineView(max);
-    if (line !== undefined || onlyBuffered) return line;
-    return this.#reader.readLineView(max);
+  ): Promise<Uint8Array | null | undefined> {
+    let line: Uint8Array | null | undefined = this.#reader.tryReadLineView(
+      max,
+    );
+    if (line === undefined && !onlyBuffered) {
+      line = await this.#reader.readLineView(max);
+    }
+    if (line && this.#strict && this.#reader.lastLineBareLf) {
+      throw new HttpProtocolError(
+        "A chunk line ends with a bare LF, which is refused",
+      );
+    }
+    return line;
   }
 }
 

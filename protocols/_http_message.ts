@@ -53,6 +53,47 @@ export function checkHeader(name: string, value: string): void {
   if (BAD_VALUE_REGEXP.test(value)) throw new CommandInjectionError(value);
 }
 
+/** Header lines as serialized: each a token, a colon and a value free of CR, LF and NUL. */
+const FIELD_LINES_REGEXP =
+  /^(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+: [^\r\n\0]*\r\n)*$/;
+
+/**
+ * Checks serialized header lines (`Name: value\r\n` each) in one pass; on a
+ * failure, `fields` are checked one by one so that the error names the bad
+ * one.
+ *
+ * @param text The serialized lines.
+ * @param fields The fields they were made of (for the error).
+ * @param count How many lines `text` should hold.
+ * @throws {CommandInjectionError} When a name or value holds CR, LF or NUL.
+ * @throws {TypeError} When a name is not a token.
+ *
+ * @example Usage
+ * ```ts
+ * import { checkFieldLines } from "./_http_message.ts";
+ * import { assertThrows } from "../tests/_assert.ts";
+ *
+ * checkFieldLines("A: 1\r\n", [["A", "1"]]);
+ * assertThrows(() => checkFieldLines("A: 1\r\nB: 2\r\n\r\n", [["A", "1\r\nB: 2\r\n"]]));
+ * ```
+ */
+export function checkFieldLines(
+  text: string,
+  fields: readonly (readonly [string, string])[],
+  count: number = fields.length,
+): void {
+  if (FIELD_LINES_REGEXP.test(text)) {
+    // Well-formed lines, but a value holding CRLF makes more of them.
+    let lines = 0;
+    for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) {
+      lines++;
+    }
+    if (lines === count) return;
+  }
+  for (const [name, value] of fields) checkHeader(name, value);
+  throw new TypeError("Invalid header fields");
+}
+
 /**
  * Checks a method we are asked to send.
  *
@@ -172,6 +213,11 @@ export async function readResponseHead(
   while (true) {
     const view = reader.peek();
     if (status === undefined) {
+      const whole = wholeAsciiHead(view, limits, progress);
+      if (whole !== undefined) {
+        reader.consume(whole.end);
+        return whole.head;
+      }
       const lf = view.indexOf(LF);
       if (lf >= 0) {
         status = statusFrom(view.subarray(0, lf));
@@ -206,6 +252,31 @@ export async function readResponseHead(
       );
     }
   }
+}
+
+/**
+ * The usual case in one decode: the whole head is buffered and is ASCII.
+ * Anything else (`undefined`) takes the general path.
+ */
+function wholeAsciiHead(
+  view: Uint8Array,
+  limits: HeaderLimits,
+  progress: HeadProgress,
+): { head: ResponseHead; end: number } | undefined {
+  const end = headEnd(view, 0);
+  if (end <= 0 || end > limits.maxBytes) return undefined;
+  const text = utf8.decode(view.subarray(0, end));
+  if (NON_ASCII_REGEXP.test(text)) return undefined;
+  const lf = text.indexOf("\n");
+  const status = parseStatusLine(
+    text.slice(0, lf > 0 && text.charCodeAt(lf - 1) === CR ? lf - 1 : lf),
+  );
+  progress.statusLine = true;
+  const head = fieldsFrom(text, status);
+  if (head.fields.length > limits.maxCount) {
+    throw new HttpProtocolError(`More than ${limits.maxCount} header lines`);
+  }
+  return { head, end };
 }
 
 /**

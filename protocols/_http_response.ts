@@ -241,6 +241,41 @@ export class ClientResponse implements HttpResponse {
   }
 
   /**
+   * Copies the next bytes of a Content-Length body into `p` if they are
+   * already buffered, without waiting (then `body` is `null`, as with
+   * {@linkcode ClientResponse.readInto}, which it can be mixed with).
+   *
+   * @example Take what is buffered, then wait for the rest
+   * ```ts ignore
+   * const n = res.readBuffered(buf) ?? await res.readInto(buf);
+   * ```
+   *
+   * @param p Where the bytes go.
+   * @returns Bytes copied, `null` at the end of the body, or `undefined`
+   * when {@linkcode ClientResponse.readInto} must wait for more.
+   * @throws {TypeError} When the body was taken as a stream or with `bytes()`.
+   */
+  readBuffered(p: Uint8Array): number | null | undefined {
+    if (this.#body || (this.#read && !this.#pulling)) {
+      throw new TypeError("Body has already been taken");
+    }
+    const reader = this.#reader;
+    if (!this.#pulling) {
+      this.#read = true;
+      this.#pulling = true;
+      this.#body = null;
+    }
+    if (!reader || reader.done) {
+      this.#end(true);
+      return null;
+    }
+    if (p.length === 0) return 0;
+    const n = reader.readBuffered(p);
+    if (n === null || reader.done) this.#end(true);
+    return n;
+  }
+
+  /**
    * Gives up the rest of the body: the connection is closed rather than
    * pooled. Safe to call more than once, and after the body was read. A body
    * taken as a stream is cancelled with `body.cancel()` instead.

@@ -88,6 +88,7 @@ export class BufferedReader {
   #eof = false;
   #maxLine: number;
   #decoder = new TextDecoder();
+  #bareLf = false;
 
   /**
    * Creates a reader.
@@ -116,6 +117,16 @@ export class BufferedReader {
    */
   get buffered(): number {
     return this.#w - this.#r;
+  }
+
+  /**
+   * Whether the last line read ended with a bare LF rather than CRLF, for
+   * protocols that must refuse it (HTTP request framing).
+   *
+   * @returns True when the last line had no CR before its LF.
+   */
+  get lastLineBareLf(): boolean {
+    return this.#bareLf;
   }
 
   /**
@@ -247,8 +258,15 @@ export class BufferedReader {
     } else if (this.#buf.length - this.#w < MIN_FILL) {
       this.#makeRoom();
     }
-    await this.#fill();
-    return !this.#eof;
+    // The read is inlined rather than awaited through #fill(): this is the
+    // hot path of every HTTP head, and each async layer costs a promise.
+    const n = await this.#source.read(this.#buf.subarray(this.#w));
+    if (n === null) {
+      this.#eof = true;
+      return false;
+    }
+    this.#w += n;
+    return true;
   }
 
   /**
@@ -273,15 +291,38 @@ export class BufferedReader {
    */
   async read(p: Uint8Array): Promise<number | null> {
     if (p.byteLength === 0) return 0;
-    if (this.#w > this.#r) {
-      const n = Math.min(p.byteLength, this.#w - this.#r);
-      p.set(this.#buf.subarray(this.#r, this.#r + n));
-      this.#r += n;
-      return n;
-    }
+    if (this.#w > this.#r) return this.readBuffered(p);
     if (this.#eof) return null;
     const n = await this.#source.read(p);
     if (n === null) this.#eof = true;
+    return n;
+  }
+
+  /**
+   * Copies buffered bytes into `p` without reading from the source.
+   *
+   * @param p The destination.
+   * @returns The number of bytes copied (0 when nothing is buffered).
+   *
+   * @example Usage
+   * ```ts
+   * import { BufferedReader } from "./buffered_reader.ts";
+   * import { assertEquals } from "../tests/_assert.ts";
+   *
+   * const bytes = new TextEncoder().encode("abc");
+   * const reader = new BufferedReader({
+   *   read: (p) => Promise.resolve((p.set(bytes), bytes.length)),
+   * });
+   * assertEquals(reader.readBuffered(new Uint8Array(2)), 0);
+   * await reader.fill();
+   * assertEquals(reader.readBuffered(new Uint8Array(2)), 2);
+   * ```
+   */
+  readBuffered(p: Uint8Array): number {
+    const n = Math.min(p.byteLength, this.#w - this.#r);
+    if (n <= 0) return 0;
+    p.set(this.#buf.subarray(this.#r, this.#r + n));
+    this.#r += n;
     return n;
   }
 
@@ -374,6 +415,7 @@ export class BufferedReader {
       const lf = scanned + found;
       let end = lf;
       if (end > start && this.#buf[end - 1] === CR) end--;
+      this.#bareLf = end === lf;
       this.#r = lf + 1;
       if (end - start > max) throw new LineTooLongError(max);
       return this.#buf.subarray(start, end);

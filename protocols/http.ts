@@ -40,7 +40,7 @@ import {
 } from "./_http_body.ts";
 import { HttpConn } from "./_http_conn.ts";
 import {
-  checkHeader,
+  checkFieldLines,
   checkMethod,
   HttpProtocolError,
   keepAlive,
@@ -77,6 +77,12 @@ export interface HttpRequestInit {
   signal?: AbortSignal;
   /** Extra CA certificates (PEM) for `https:`. */
   caCerts?: string[];
+  /**
+   * The request target to send instead of the URL's path and query, byte
+   * for byte: a proxy forwarding its client's target uses it so that no URL
+   * parser re-encodes it. It must start with `/` and hold only visible ASCII.
+   */
+  target?: string;
 }
 
 /** A response. */
@@ -143,6 +149,16 @@ export interface HttpResponse {
    */
   readInto(p: Uint8Array): Promise<number | null>;
   /**
+   * Copies the next bytes of a Content-Length body into `p` if they are
+   * already buffered, without waiting; mixes with `readInto()`.
+   *
+   * @param p Where the bytes go.
+   * @returns Bytes copied, `null` at the end of the body, or `undefined`
+   * when `readInto()` must wait for more.
+   * @throws {TypeError} When the body was taken as a stream or with `bytes()`.
+   */
+  readBuffered(p: Uint8Array): number | null | undefined;
+  /**
    * Gives up the rest of the body: the connection is closed, not pooled.
    * Safe to call more than once, and after the body was read.
    */
@@ -184,13 +200,14 @@ const IDEMPOTENT = new Set([
   "TRACE",
 ]);
 const TARGET_REGEXP = /[\s\0]/;
+const ORIGIN_FORM_REGEXP = /^\/[\x21-\x7e]*$/;
 const encoder = new TextEncoder();
 
 function headerPairs(
   headers: HttpRequestInit["headers"],
-): Iterable<readonly [string, string]> {
+): readonly (readonly [string, string])[] {
   if (!headers) return [];
-  if (Array.isArray(headers)) return headers;
+  if (Array.isArray(headers)) return headers as readonly [string, string][];
   const out: [string, string][] = [];
   new Headers(headers as HeadersInit).forEach((v, n) => out.push([n, v]));
   return out;
@@ -337,9 +354,9 @@ export class HttpClient {
   #head(method: string, target: URL, init: HttpRequestInit): RequestHead {
     let hasHost = false, hasLength = false, hasTe = false;
     let fields = "";
-    for (const [rawName, rawValue] of headerPairs(init.headers)) {
+    const pairs = headerPairs(init.headers);
+    for (const [rawName, rawValue] of pairs) {
       const name = String(rawName), value = String(rawValue);
-      checkHeader(name, value);
       switch (name.length) {
         case 4:
           if (name.toLowerCase() === "host") hasHost = true;
@@ -353,13 +370,17 @@ export class HttpClient {
       }
       fields += `${name}: ${value}\r\n`;
     }
+    checkFieldLines(fields, pairs);
     if (hasLength && hasTe) {
       throw new TypeError(
         "Cannot send both Content-Length and Transfer-Encoding",
       );
     }
-    const path = `${target.pathname || "/"}${target.search}`;
-    if (TARGET_REGEXP.test(path)) {
+    const path = init.target ?? `${target.pathname || "/"}${target.search}`;
+    if (
+      TARGET_REGEXP.test(path) ||
+      (init.target !== undefined && !ORIGIN_FORM_REGEXP.test(path))
+    ) {
       throw new TypeError(`Invalid request target: ${JSON.stringify(path)}`);
     }
     let body: Uint8Array | ReadableStream<Uint8Array> | undefined;
@@ -383,7 +404,7 @@ export class HttpClient {
       text += "Content-Length: 0\r\n";
     }
     text += "\r\n";
-    return { bytes: encoder.encode(text), body, chunked };
+    return { bytes: encodeHead(text), body, chunked };
   }
 
   async #exchange(
@@ -406,7 +427,8 @@ export class HttpClient {
       if (onAbort) signal?.removeEventListener("abort", onAbort);
     };
     try {
-      await this.#send(conn, request);
+      if (request.body === undefined) await conn.writeAll(request.bytes);
+      else await this.#send(conn, request);
       const head = await this.#readHead(conn);
       if (head.status === 101) {
         detach();
@@ -497,6 +519,23 @@ export class HttpClient {
 }
 
 function noop(): void {}
+
+const NON_ASCII_REGEXP = /[\u0080-\uffff]/;
+const WIDE_REGEXP = /[\u0100-\uffff]/;
+
+/**
+ * A request head as bytes. Characters up to U+00FF are one byte each, as
+ * `fetch` sends header values, so obs-text a proxy received as ISO-8859-1
+ * goes on unchanged; a head with wider characters is sent as UTF-8.
+ */
+function encodeHead(text: string): Uint8Array {
+  if (!NON_ASCII_REGEXP.test(text) || WIDE_REGEXP.test(text)) {
+    return encoder.encode(text);
+  }
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
 
 function unwrap(err: unknown): unknown {
   return err instanceof StaleConnection ? err.cause : err;

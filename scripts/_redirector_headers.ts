@@ -20,6 +20,22 @@ const HOP_BY_HOP = [
   "proxy-authorization",
 ];
 const HOP_BY_HOP_SET = new Set(HOP_BY_HOP);
+/** Lengths of the names the request rules look at (hop-by-hop, Host, X-Forwarded-*, Via). */
+const REQUEST_LENGTHS = new Set(
+  [
+    ...HOP_BY_HOP,
+    "host",
+    "x-forwarded-for",
+    "x-forwarded-proto",
+    "x-forwarded-host",
+    "via",
+  ]
+    .map((n) => n.length),
+);
+/** Lengths of the names the response rules look at (hop-by-hop, Location, Content-Location, Via). */
+const RESPONSE_LENGTHS = new Set(
+  [...HOP_BY_HOP, "location", "content-location", "via"].map((n) => n.length),
+);
 const VIA = "1.1 inetkit";
 
 /** The lowercased field names listed by Connection values, or `undefined`. */
@@ -125,7 +141,8 @@ export interface ForwardRequestOptions extends ForwardContext {
  * inbound X-Forwarded-* are dropped unless trusted, and only then are the
  * proxy's own fields added. Host comes first, as RFC 9112 asks.
  *
- * @param headers The inbound request's fields.
+ * @param headers The inbound request's header lines in order, names as sent
+ * (or a `Headers`).
  * @param options The inbound request's facts and the upstream Host.
  * @returns Name and value pairs for the upstream request.
  *
@@ -146,25 +163,38 @@ export interface ForwardRequestOptions extends ForwardContext {
  * ```
  */
 export function forwardRequestHeaders(
-  headers: Headers,
+  headers: Headers | readonly (readonly [string, string])[],
   options: ForwardRequestOptions,
 ): [string, string][] {
-  const connection = headers.get("connection");
-  const named = connection === null ? undefined : connectionNames([connection]);
+  const lines = headers instanceof Headers ? [...headers] : headers;
+  let connection: string[] | undefined;
+  for (const [name, value] of lines) {
+    if (name.length === 10 && name.toLowerCase() === "connection") {
+      (connection ??= []).push(value);
+    }
+  }
+  const named = connection ? connectionNames(connection) : undefined;
   const trust = options.trustForwarded;
   const host = options.upstreamHost;
   const out: [string, string][] = host === undefined ? [] : [["host", host]];
   let priorFor: string | undefined;
   let priorVia: string | undefined;
   let hasProto = false, hasHost = false;
-  for (const [name, value] of headers) {
-    if (HOP_BY_HOP_SET.has(name) || named?.has(name)) continue;
-    switch (name) {
+  for (const [name, value] of lines) {
+    if (!named && !REQUEST_LENGTHS.has(name.length)) {
+      out.push([name, value]);
+      continue;
+    }
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP_SET.has(lower) || named?.has(lower)) continue;
+    switch (lower) {
       case "host":
         if (host !== undefined) continue;
         break;
       case "x-forwarded-for":
-        if (trust) priorFor = value;
+        if (trust) {
+          priorFor = priorFor === undefined ? value : `${priorFor}, ${value}`;
+        }
         continue;
       case "x-forwarded-proto":
         if (!trust) continue;
@@ -175,7 +205,7 @@ export function forwardRequestHeaders(
         hasHost = true;
         break;
       case "via":
-        priorVia = value;
+        priorVia = priorVia === undefined ? value : `${priorVia}, ${value}`;
         continue;
     }
     out.push([name, value]);
@@ -226,6 +256,11 @@ export function forwardResponseHeaders(
   const out: [string, string][] = [];
   let special: Map<string, number[]> | undefined;
   for (const [name, value] of lines) {
+    // Only names of these lengths can be special: no lowercasing for others.
+    if (!named && !RESPONSE_LENGTHS.has(name.length)) {
+      out.push([name, value]);
+      continue;
+    }
     const lower = name.toLowerCase();
     if (HOP_BY_HOP_SET.has(lower) || named?.has(lower)) continue;
     if (
@@ -238,8 +273,12 @@ export function forwardResponseHeaders(
     }
     out.push([name, value]);
   }
+  if (special === undefined) {
+    out.push(["via", VIA]);
+    return out;
+  }
   const drop = new Set<number>();
-  for (const [lower, at] of special ?? []) {
+  for (const [lower, at] of special) {
     const first = out[at[0]!]!;
     let value = at.map((i) => out[i]![1]).join(", ");
     for (const i of at.slice(1)) drop.add(i);
@@ -248,7 +287,7 @@ export function forwardResponseHeaders(
     out[at[0]!] = [first[0], value];
   }
   const result = drop.size ? out.filter((_, i) => !drop.has(i)) : out;
-  if (!special?.has("via")) result.push(["via", VIA]);
+  if (!special.has("via")) result.push(["via", VIA]);
   return result;
 }
 
@@ -328,4 +367,44 @@ export function upstreamUrl(upstream: URL, pathAndQuery: string): URL {
   url.pathname = prefix + (q >= 0 ? pathAndQuery.slice(0, q) : pathAndQuery);
   url.search = q >= 0 ? pathAndQuery.slice(q) : "";
   return url;
+}
+
+/** Targets that a URL parser would change: dot segments, a fragment, a backslash. */
+const NEEDS_PARSE_REGEXP = /\/\.|%2e|#|\\/i;
+
+/**
+ * The origin-form path and query to forward for a request target: an
+ * origin-form target without dot segments as it is (byte for byte), one
+ * with them resolved the way a URL parser does (so `/../` cannot climb out
+ * of the upstream's path prefix), the path and query of an absolute-form
+ * target (whatever host it names: the redirector is no open proxy), and
+ * `undefined` for the authority and asterisk forms, which are not forwarded.
+ *
+ * @param target The request target as received.
+ * @returns The path and query, starting with `/`, or `undefined`.
+ *
+ * @example Usage
+ * ```ts
+ * import { forwardPath } from "./_redirector_headers.ts";
+ * import { assertEquals } from "../tests/_assert.ts";
+ *
+ * assertEquals(forwardPath("/a/b?x='1'"), "/a/b?x='1'");
+ * assertEquals(forwardPath("/a/../../etc/%2e%2e/passwd"), "/passwd");
+ * assertEquals(forwardPath("http://elsewhere.invalid/steal?x"), "/steal?x");
+ * assertEquals(forwardPath("example.com:443"), undefined);
+ * ```
+ */
+export function forwardPath(target: string): string | undefined {
+  if (target.startsWith("/")) {
+    if (!NEEDS_PARSE_REGEXP.test(target)) return target;
+    const url = new URL(target, "http://h");
+    return `${url.pathname}${url.search}`;
+  }
+  if (!/^https?:\/\//i.test(target)) return undefined;
+  try {
+    const url = new URL(target);
+    return `${url.pathname}${url.search}`;
+  } catch {
+    return undefined;
+  }
 }

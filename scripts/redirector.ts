@@ -39,25 +39,28 @@
  * @module
  */
 
-import { lineBuffer, withAccessLog, withBodySize } from "./_access_log.ts";
+import { formatAccessLog, lineBuffer } from "./_access_log.ts";
 import { parseCli, runMain, UsageError } from "./_cli.ts";
-import { readAhead } from "./_read_ahead.ts";
 import {
+  forwardPath,
   forwardRequestHeaders,
   forwardResponseHeaders,
-  upstreamUrl,
 } from "./_redirector_headers.ts";
 import { HttpClient, type HttpResponse } from "../protocols/http.ts";
+import {
+  type HttpServer,
+  serveHttp,
+  type ServerRequest,
+  type ServerResponse,
+} from "../protocols/http_server.ts";
 import { TimeoutError } from "../protocols/errors.ts";
 
-/**
- * Bodies with a Content-Length up to this size are read whole before the
- * response starts (as nginx buffers them): `Deno.serve` then sends them from
- * one array, and an upstream failing mid-body still gets a clean 502.
- */
+/** Request bodies with a Content-Length up to this size are read whole first. */
 const BUFFERED_BODY = 64 * 1024;
 /** Idle upstream connections kept: about the concurrency the proxy sees. */
 const MAX_IDLE = 256;
+/** Pieces of a WebSocket (or other upgraded) connection's bytes. */
+const TUNNEL_CHUNK = 64 * 1024;
 
 /** Options for {@linkcode createRedirector}. */
 export interface RedirectorOptions {
@@ -75,151 +78,88 @@ export interface RedirectorOptions {
   preserveHost?: boolean;
   /** Extra CA certificates (PEM) for an `https:` upstream. */
   caCerts?: string[];
-  /** Receives one access-log line per request; none when omitted. */
-  log?: (line: string) => void;
   /** The client used for the upstream (a new one by default). */
   client?: HttpClient;
 }
 
-/** A `Deno.serve` handler. */
-export type RedirectorHandler = (
-  req: Request,
-  info: Deno.ServeHandlerInfo,
-) => Promise<Response>;
+/** The redirector's request handler, for {@linkcode serveHttp}. */
+export type RedirectorHandler = (req: ServerRequest) => Promise<ServerResponse>;
 
-function plain(status: number, text: string): Response {
-  return new Response(`${text}\n`, {
+function plain(status: number, text: string): ServerResponse {
+  return {
     status,
-    headers: { "content-type": "text/plain; charset=utf-8" },
-  });
+    headers: [["Content-Type", "text/plain; charset=utf-8"]],
+    body: `${text}\n`,
+  };
 }
 
-function clientIp(info: Deno.ServeHandlerInfo): string {
-  const addr = info.remoteAddr as Deno.NetAddr;
-  return addr.hostname ?? "unknown";
-}
-
-function ambiguousFraming(req: Request): string | undefined {
-  const cl = req.headers.get("content-length");
-  if (cl !== null && req.headers.has("transfer-encoding")) {
-    return "Request has both Content-Length and Transfer-Encoding";
-  }
-  if (cl !== null && !/^\d+$/.test(cl.trim())) {
-    return "Invalid or conflicting Content-Length";
+function hostOf(req: ServerRequest): string | undefined {
+  for (const [name, value] of req.headerLines) {
+    if (name.length === 4 && name.toLowerCase() === "host") return value;
   }
   return undefined;
 }
 
-/**
- * The request body to forward. A chunked one is read ahead of the upstream
- * writes, in bounded memory: Deno 2.9's server slows down superlinearly when
- * a chunked body is read more slowly than the client sends it.
- */
-function requestBody(req: Request): ReadableStream<Uint8Array> | null {
-  const body = req.body;
-  if (body === null || req.headers.has("content-length")) return body;
-  return readAhead(body);
+/** Whether an Upgrade value asks for WebSocket (the only protocol passed through). */
+function isWebSocket(upgrade: string | undefined): boolean {
+  return upgrade !== undefined &&
+    upgrade.split(",").some((p) => p.trim().toLowerCase() === "websocket");
 }
 
-function respond(
-  body: BodyInit | null,
-  res: HttpResponse,
-  fields: [string, string][],
-): Response {
-  const init = { status: res.status, statusText: res.reason };
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+}
+
+/** Copies `from` to `to` (after `first`) until `from` ends, then half-closes `to`. */
+async function splice(
+  from: Deno.Conn,
+  first: Uint8Array,
+  to: Deno.Conn,
+): Promise<void> {
   try {
-    return new Response(body, { ...init, headers: fields });
-  } catch {
-    // A field the Headers class refuses: build them one by one, without it.
-    const out = new Headers();
-    for (const [name, value] of fields) {
-      try {
-        out.append(name, value);
-      } catch { /* dropped */ }
+    if (first.length) await writeAll(to, first);
+    const buffer = new Uint8Array(TUNNEL_CHUNK);
+    while (true) {
+      const n = await from.read(buffer);
+      if (n === null) break;
+      await writeAll(to, buffer.subarray(0, n));
     }
-    return new Response(body, { ...init, headers: out });
-  }
+    await to.closeWrite();
+  } catch { /* either side went away */ }
 }
 
-async function proxyWebSocket(
-  req: Request,
-  target: URL,
-  timeout: number,
-): Promise<Response> {
-  const wsUrl = new URL(target);
-  wsUrl.protocol = target.protocol === "https:" ? "wss:" : "ws:";
-  const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const back = new WebSocket(wsUrl, offered);
-  back.binaryType = "arraybuffer";
-  const opened = await new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeout);
-    back.onopen = () => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    back.onerror = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-  });
-  if (!opened) {
-    try {
-      back.close();
-    } catch { /* never opened */ }
-    return plain(
-      502,
-      "Bad Gateway: the upstream refused the WebSocket upgrade",
-    );
-  }
-  const { socket, response } = Deno.upgradeWebSocket(
-    req,
-    back.protocol ? { protocol: back.protocol } : {},
-  );
-  socket.binaryType = "arraybuffer";
-  const pending: (string | ArrayBuffer)[] = [];
-  socket.onmessage = (e) => back.send(e.data);
-  back.onmessage = (e) => {
-    if (socket.readyState === WebSocket.OPEN) socket.send(e.data);
-    else pending.push(e.data);
-  };
-  socket.onopen = () => {
-    for (const m of pending.splice(0)) socket.send(m);
-  };
-  const closeBoth = (code?: number, reason?: string) => {
-    for (const ws of [socket, back]) {
-      if (
-        ws.readyState === WebSocket.OPEN ||
-        ws.readyState === WebSocket.CONNECTING
-      ) {
-        try {
-          ws.close(code && code >= 3000 || code === 1000 ? code : 1000, reason);
-        } catch { /* already closing */ }
-      }
+/** Joins two upgraded connections until both directions end. */
+function tunnel(
+  client: Deno.Conn,
+  clientBytes: Uint8Array,
+  upstream: { conn: Deno.Conn; buffered: Uint8Array },
+): Promise<void> {
+  const done = Promise.all([
+    splice(client, clientBytes, upstream.conn),
+    splice(upstream.conn, upstream.buffered, client),
+  ]);
+  return done.then(() => {
+    for (const conn of [client, upstream.conn]) {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
     }
-  };
-  socket.onclose = (e) => closeBoth(e.code, e.reason);
-  back.onclose = (e) => closeBoth(e.code, e.reason);
-  socket.onerror = () => closeBoth();
-  back.onerror = () => closeBoth();
-  return response;
+  });
 }
 
 /**
  * Creates the redirector's request handler.
  *
  * @param options The upstream and the header rules.
- * @returns A handler for `Deno.serve`.
+ * @returns A handler for {@linkcode serveHttp}.
  *
  * @example Usage
  * ```ts ignore
  * import { createRedirector } from "./redirector.ts";
+ * import { serveHttp } from "../protocols/http_server.ts";
  *
- * Deno.serve({ port: 8000 }, createRedirector({
- *   upstream: "http://127.0.0.1:8091/",
- *   log: (line) => console.log(line),
- * }));
+ * serveHttp({ port: 8000 }, createRedirector({ upstream: "http://127.0.0.1:8091/" }));
  * ```
  */
 export function createRedirector(
@@ -231,13 +171,18 @@ export function createRedirector(
       `Upstream must be an http: or https: URL, got "${upstream.href}"`,
     );
   }
+  if (upstream.username || upstream.password) {
+    throw new TypeError("Upstream URL must not hold a user name or password");
+  }
   const timeout = options.timeout ?? 60_000;
   const client = options.client ??
     new HttpClient({ maxIdlePerOrigin: MAX_IDLE });
   const trustForwarded = options.trustForwarded ?? false;
   const upstreamHost = options.preserveHost ? undefined : upstream.host;
-  const logged = options.log !== undefined;
-  const failed = (err: unknown): Response => {
+  const prefix = upstream.pathname.replace(/\/$/, "");
+  const origin = new URL(`${upstream.protocol}//${upstream.host}/`);
+  const tls = options.caCerts ? { caCerts: options.caCerts } : {};
+  const failed = (err: unknown): ServerResponse => {
     if (err instanceof TimeoutError) {
       return plain(
         504,
@@ -249,55 +194,121 @@ export function createRedirector(
     const reason = err instanceof Error ? err.message : String(err);
     return plain(502, `Bad Gateway: ${reason}`);
   };
-  const handler = async (
-    req: Request,
-    info: Deno.ServeHandlerInfo,
-  ): Promise<Response> => {
-    const refused = ambiguousFraming(req);
-    if (refused) return plain(400, `Bad Request: ${refused}`);
-    const url = new URL(req.url);
-    const target = upstreamUrl(upstream, url.pathname + url.search);
-    if ((req.headers.get("upgrade") ?? "").toLowerCase() === "websocket") {
-      return await proxyWebSocket(req, target, timeout);
+  return async (req: ServerRequest): Promise<ServerResponse> => {
+    if (req.method === "CONNECT") {
+      return plain(405, "Method Not Allowed: this is not a forward proxy");
     }
-    const frontHost = req.headers.get("host") ?? url.host;
-    const headers = forwardRequestHeaders(req.headers, {
-      clientIp: clientIp(info),
+    const path = forwardPath(req.target);
+    if (path === undefined) {
+      return plain(400, "Bad Request: the request target is not forwarded");
+    }
+    const frontHost = hostOf(req) ?? upstream.host;
+    const websocket = isWebSocket(req.upgrade);
+    const headers = forwardRequestHeaders(req.headerLines, {
+      clientIp: req.remoteAddr.hostname ?? "unknown",
       host: frontHost,
-      proto: url.protocol.slice(0, -1),
+      proto: "http",
       trustForwarded,
       ...(upstreamHost === undefined ? {} : { upstreamHost }),
     });
-    const front = `${url.protocol}//${frontHost}`;
+    if (websocket) {
+      headers.push(["Connection", "upgrade"], ["Upgrade", req.upgrade!]);
+    }
+    const front = `http://${frontHost}`;
+    let res: HttpResponse;
     try {
-      const res = await client.request(target, {
+      const length = req.contentLength;
+      const body = length === 0
+        ? null
+        : length !== null && length <= BUFFERED_BODY
+        ? await req.bytes(BUFFERED_BODY)
+        : req.body;
+      res = await client.request(origin, {
         method: req.method,
+        target: prefix + path,
         headers,
-        body: requestBody(req),
+        body,
         timeout,
-        ...(options.caCerts ? { caCerts: options.caCerts } : {}),
+        ...tls,
       });
-      const fields = forwardResponseHeaders(res.headerLines, upstream, front);
-      const length = res.contentLength;
-      if (res.status === 204 || res.status === 304 || req.method === "HEAD") {
-        await res.body?.cancel();
-        return respond(null, res, fields);
-      }
-      if (length === null || length > BUFFERED_BODY) {
-        return respond(res.body, res, fields);
-      }
-      // The view is only valid during the call; Response copies it.
-      const response = await res.withBytes((view) =>
-        respond(view, res, fields)
-      );
-      return logged ? withBodySize(response, length) : response;
     } catch (err) {
       return failed(err);
     }
+    const fields = forwardResponseHeaders(res.headerLines, upstream, front);
+    const reply = { status: res.status, reason: res.reason, headers: fields };
+    const upgraded = res.upgraded;
+    if (upgraded) {
+      if (!websocket) {
+        upgraded.conn.close();
+        return plain(
+          502,
+          "Bad Gateway: the upstream switched protocols unasked",
+        );
+      }
+      fields.push(["Connection", "Upgrade"], ["Upgrade", req.upgrade!]);
+      return {
+        ...reply,
+        upgrade: (conn, buffered) => tunnel(conn, buffered, upgraded),
+      };
+    }
+    const length = res.contentLength;
+    if (length === 0) return reply;
+    // A body of up to 64 KiB is read whole before the head goes out, so an
+    // upstream failing inside it still gets a clean 502 (onBodyError).
+    return { ...reply, body: res, contentLength: length, onBodyError: failed };
   };
-  return options.log
-    ? withAccessLog(handler, { log: options.log, utc: true })
-    : handler;
+}
+
+/** Options for {@linkcode serveRedirector}. */
+export interface ServeRedirectorOptions extends RedirectorOptions {
+  /**
+   * The address to listen on.
+   *
+   * @default {"127.0.0.1"}
+   */
+  hostname?: string;
+  /**
+   * The port (0 picks a free one).
+   *
+   * @default {8000}
+   */
+  port?: number;
+  /** Receives one Common Log Format line per request; none when omitted. */
+  log?: (line: string) => void;
+  /** Called once listening. */
+  onListen?: (addr: Deno.NetAddr) => void;
+}
+
+/**
+ * Starts the redirector: {@linkcode createRedirector} behind
+ * {@linkcode serveHttp}, with an access log in Common Log Format.
+ *
+ * @param options The upstream, the header rules, where to listen, the log.
+ * @returns The running server.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { serveRedirector } from "./redirector.ts";
+ *
+ * const server = serveRedirector({
+ *   upstream: "http://127.0.0.1:8091/",
+ *   port: 8000,
+ *   log: (line) => console.log(line),
+ * });
+ * await server.finished;
+ * ```
+ */
+export function serveRedirector(options: ServeRedirectorOptions): HttpServer {
+  const handler = createRedirector(options);
+  const log = options.log;
+  return serveHttp({
+    hostname: options.hostname ?? "127.0.0.1",
+    port: options.port ?? 8000,
+    ...(options.onListen ? { onListen: options.onListen } : {}),
+    ...(log
+      ? { log: (entry) => log(formatAccessLog(entry, { utc: true })) }
+      : {}),
+  }, handler);
 }
 
 const SPEC = {
@@ -364,7 +375,8 @@ export async function main(args: string[]): Promise<number> {
   const client = new HttpClient({ maxIdlePerOrigin: MAX_IDLE });
   // One write per batch of lines, not one console.log per request.
   const logs = flags.quiet ? undefined : lineBuffer(Deno.stdout);
-  const handler = createRedirector({
+  console.log(`Redirecting HTTP requests to ${upstream.href}`);
+  const server = serveRedirector({
     upstream,
     timeout: (flags.timeout ?? 60) * 1000,
     trustForwarded: flags["trust-forwarded"],
@@ -372,9 +384,6 @@ export async function main(args: string[]): Promise<number> {
     client,
     ...(caCerts.length ? { caCerts } : {}),
     ...(logs ? { log: logs.log } : {}),
-  });
-  console.log(`Redirecting HTTP requests to ${upstream.href}`);
-  const server = Deno.serve({
     port: flags.port ?? 8000,
     hostname: flags.hostname ?? "127.0.0.1",
     onListen: (addr) => {
@@ -383,7 +392,7 @@ export async function main(args: string[]): Promise<number> {
         : addr.hostname;
       console.log(`Serving HTTP on http://${host}:${addr.port}/`);
     },
-  }, handler);
+  });
   let stopping = false;
   const exit = (code: number) => {
     logs?.flush();
@@ -394,7 +403,10 @@ export async function main(args: string[]): Promise<number> {
     stopping = true;
     // In-flight requests get up to 10 seconds to finish.
     const timer = setTimeout(() => exit(0), 10_000);
-    server.shutdown().finally(() => clearTimeout(timer));
+    server.shutdown().finally(() => {
+      clearTimeout(timer);
+      exit(0);
+    });
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);

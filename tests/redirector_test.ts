@@ -1,4 +1,4 @@
-import { createRedirector } from "../scripts/redirector.ts";
+import { serveRedirector } from "../scripts/redirector.ts";
 import {
   forwardRequestHeaders,
   forwardResponseHeaders,
@@ -91,18 +91,15 @@ async function withProxy(
   const lines: string[] = [];
   const upstream = startUpstream(seen);
   const client = new HttpClient();
-  const handler = createRedirector({
+  const front = serveRedirector({
     upstream: options.upstream ?? `http://127.0.0.1:${upstream.addr.port}/app/`,
     log: (l) => lines.push(l),
     client,
+    port: 0,
     ...(options.trustForwarded ? { trustForwarded: true } : {}),
     ...(options.preserveHost ? { preserveHost: true } : {}),
     ...(options.timeout ? { timeout: options.timeout } : {}),
   });
-  const front = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    handler,
-  );
   try {
     await fn(`http://127.0.0.1:${front.addr.port}`, seen, lines);
   } finally {
