@@ -24,7 +24,7 @@
 
 import { parseCli, runMain, UsageError } from "./_cli.ts";
 import { startFileServer } from "./file_server.ts";
-import { createRedirector } from "./redirector.ts";
+import { serveRedirector } from "./redirector.ts";
 import { startFtpFixture } from "./_ftp_fixture_server.ts";
 import { mirror } from "./ftp_mirror.ts";
 import {
@@ -87,15 +87,12 @@ async function httpJob(dir: string): Promise<void> {
     hostname: "127.0.0.1",
   });
   const upstreamUrl = `http://127.0.0.1:${upstream.addr.port}/`;
-  const handler = createRedirector({
+  const front = serveRedirector({
     upstream: upstreamUrl,
     log: (line: string) => console.log(`  ${line}`),
+    port: 0,
   });
-  const front = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    handler,
-  );
-  const frontUrl = `http://127.0.0.1:${(front.addr as Deno.NetAddr).port}`;
+  const frontUrl = `http://127.0.0.1:${front.addr.port}`;
   console.log(`[http] upstream file_server on ${upstreamUrl} serving ${site}`);
   console.log(`[http] Redirecting HTTP requests to ${upstreamUrl}`);
   console.log(`[http] Serving HTTP on ${frontUrl}/`);

@@ -299,9 +299,15 @@ export interface ServeRedirectorOptions extends RedirectorOptions {
  * ```
  */
 export function serveRedirector(options: ServeRedirectorOptions): HttpServer {
-  const handler = createRedirector(options);
+  // A client made here is closed with the server; a given one is the caller's.
+  const own = options.client
+    ? undefined
+    : new HttpClient({ maxIdlePerOrigin: MAX_IDLE });
+  const handler = createRedirector(
+    own ? { ...options, client: own } : options,
+  );
   const log = options.log;
-  return serveHttp({
+  const server = serveHttp({
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 8000,
     ...(options.onListen ? { onListen: options.onListen } : {}),
@@ -309,6 +315,20 @@ export function serveRedirector(options: ServeRedirectorOptions): HttpServer {
       ? { log: (entry) => log(formatAccessLog(entry, { utc: true })) }
       : {}),
   }, handler);
+  if (!own) return server;
+  const finished = server.finished.finally(() => own.close());
+  return {
+    addr: server.addr,
+    finished,
+    async shutdown(): Promise<void> {
+      await server.shutdown();
+      own.close();
+    },
+    close(): void {
+      server.close();
+      own.close();
+    },
+  };
 }
 
 const SPEC = {

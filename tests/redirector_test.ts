@@ -453,3 +453,136 @@ Deno.test("redirector forwards a chunked upload, read ahead, byte for byte", asy
     assertEquals(seen[0]!.headers.get("transfer-encoding"), "chunked");
   });
 });
+
+/** Sends raw bytes to the proxy and returns everything it answers until it closes. */
+async function rawExchange(front: string, bytes: string): Promise<string> {
+  const conn = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: Number(new URL(front).port),
+  });
+  await conn.write(new TextEncoder().encode(bytes));
+  return new TextDecoder().decode(
+    await new Response(conn.readable).arrayBuffer(),
+  );
+}
+
+Deno.test("redirector refuses bare LF, obs-fold, CONNECT and non-origin targets before the upstream", async (t) => {
+  await withProxy(async (front, seen) => {
+    const cases: [string, string, string][] = [
+      ["bare LF", "GET /x HTTP/1.1\nHost: a\n\n", "400"],
+      ["bare LF in a field", "GET /x HTTP/1.1\r\nHost: a\nX: 1\r\n\r\n", "400"],
+      ["obs-fold", "GET /x HTTP/1.1\r\nHost: a\r\nX: 1\r\n 2\r\n\r\n", "400"],
+      [
+        "conflicting Content-Length",
+        "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+        "400",
+      ],
+      [
+        "CL and TE in one request",
+        "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\nConnection: close\r\n\r\n0\r\n\r\n",
+        "400",
+      ],
+      [
+        "CONNECT",
+        "CONNECT example.invalid:443 HTTP/1.1\r\nHost: example.invalid:443\r\nConnection: close\r\n\r\n",
+        "405",
+      ],
+      [
+        "asterisk form",
+        "OPTIONS * HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        "400",
+      ],
+    ];
+    for (const [name, request, status] of cases) {
+      await t.step(name, async () => {
+        const reply = await rawExchange(front, request);
+        assert(
+          reply.startsWith(`HTTP/1.1 ${status} `),
+          JSON.stringify(reply.slice(0, 60)),
+        );
+      });
+    }
+    assertEquals(seen.length, 0, "nothing reached the upstream");
+  });
+});
+
+Deno.test("redirector forwards the target byte for byte and keeps /../ inside the path prefix", async () => {
+  const upstream = startMockServer(async (peer) => {
+    while (true) {
+      const line = await peer.readLine();
+      if (line === null) return;
+      if (line === "") {
+        await peer.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+      }
+    }
+  });
+  const front = serveRedirector({
+    upstream: `http://127.0.0.1:${upstream.port}/app/`,
+    port: 0,
+  });
+  try {
+    for (
+      const [target, expected] of [
+        ["/q?x='1'&y=%7e", "/app/q?x='1'&y=%7e"],
+        ["/a/../../secret", "/app/secret"],
+        ["/%2e%2e/%2E%2E/secret", "/app/secret"],
+        ["http://elsewhere.invalid/steal", "/app/steal"],
+      ]
+    ) {
+      const reply = await rawExchange(
+        `http://127.0.0.1:${front.addr.port}`,
+        `GET ${target} HTTP/1.1\r\nHost: front\r\nConnection: close\r\n\r\n`,
+      );
+      assert(reply.startsWith("HTTP/1.1 200 "), reply.slice(0, 40));
+      const line = upstream.received.filter((l) => l.startsWith("GET ")).at(-1);
+      assertEquals(line, `GET ${expected} HTTP/1.1`, target);
+    }
+  } finally {
+    await front.shutdown();
+    await upstream.close();
+  }
+});
+
+Deno.test("redirector passes the upstream's reason phrase, header case and order exactly", async () => {
+  const upstream = startMockServer(async (peer) => {
+    while (true) {
+      const line = await peer.readLine();
+      if (line === null) return;
+      if (line !== "") continue;
+      const head =
+        "HTTP/1.1 299 Quite Fine Indeed\r\nX-Mixed-Case: 1\r\nset-cookie: a=1\r\n" +
+        "Set-Cookie: b=2\r\nX-Obs: caf\xe9\r\nContent-Length: 2\r\n\r\nok";
+      // One byte per character: 0xE9 is obs-text, not UTF-8.
+      await peer.write(Uint8Array.from(head, (c) => c.charCodeAt(0)));
+    }
+  });
+  const front = serveRedirector({
+    upstream: `http://127.0.0.1:${upstream.port}/`,
+    port: 0,
+  });
+  try {
+    const conn = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: front.addr.port,
+    });
+    await conn.write(
+      new TextEncoder().encode(
+        "GET / HTTP/1.1\r\nHost: f\r\nConnection: close\r\n\r\n",
+      ),
+    );
+    const bytes = new Uint8Array(
+      await new Response(conn.readable).arrayBuffer(),
+    );
+    const reply = String.fromCharCode(...bytes);
+    assert(reply.startsWith("HTTP/1.1 299 Quite Fine Indeed\r\n"), reply);
+    assertStringIncludes(
+      reply,
+      "X-Mixed-Case: 1\r\nset-cookie: a=1\r\nSet-Cookie: b=2\r\nX-Obs: caf\xe9\r\n",
+      "obs-text goes on as the same byte",
+    );
+    assert(reply.endsWith("\r\n\r\nok"));
+  } finally {
+    await front.shutdown();
+    await upstream.close();
+  }
+});
