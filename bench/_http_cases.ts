@@ -140,8 +140,9 @@ async function measurePeerProxy(
 
 /**
  * Measures requests/s and latency through the three proxies, for 1 KiB and
- * 64 KiB files, and through `bench/bare_proxy.ts`, the least a `Deno.serve`
- * proxy can do: the ceiling of the runtime on this machine, for reference.
+ * 64 KiB files, and through `bench/bare_proxy.ts`, the least a
+ * `Deno.listen` proxy can do: the ceiling of the runtime on this machine,
+ * for reference.
  *
  * @param ctx Run context.
  * @returns Three rows per file size: ours against nginx, Python and the bare proxy.
@@ -168,7 +169,7 @@ export async function proxyRows(ctx: BenchContext): Promise<BenchRow[]> {
         "scripts/redirector.ts",
         () => measureDenoProxy(ctx, "scripts/redirector.ts", path, ["--quiet"]),
       );
-    ctx.progress(`proxy ${size.label}: bare Deno.serve proxy (reference)`);
+    ctx.progress(`proxy ${size.label}: bare Deno.listen proxy (reference)`);
     const bare = await guarded(
       "bench/bare_proxy.ts",
       () => measureDenoProxy(ctx, "bench/bare_proxy.ts", path, []),
@@ -219,7 +220,7 @@ export async function proxyRows(ctx: BenchContext): Promise<BenchRow[]> {
       id: `http.proxy.${size.key}.bare`,
       title: `proxy ${size.label} req/s (wrk -c50)`,
       target: null,
-      theirs: { ...bare, tool: "bare Deno.serve proxy" },
+      theirs: { ...bare, tool: "bare Deno.listen proxy" },
     }));
   }
   return rows;

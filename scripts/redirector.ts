@@ -20,19 +20,20 @@
  * - Host is the upstream's unless `--preserve-host`; the upstream URL's path
  *   prefix is joined to each request path; Location and Content-Location that
  *   point at the upstream are rewritten to the proxy.
- * - WebSocket upgrades are passed through.
- * - Requests with both Content-Length and Transfer-Encoding, or conflicting
- *   Content-Lengths, are refused with 400 before anything reaches the upstream
- *   (`Deno.serve` itself answers 400 to obs-fold and to duplicated
- *   Content-Lengths). `Deno.serve` accepts a bare LF as a line ending, as
- *   RFC 9112 §2.2 lets a recipient do, and gives the handler no way to see
- *   it; every request is re-framed with CRLF before it goes upstream (no raw
- *   bytes are ever forwarded), so the upstream cannot read a bare-LF request
- *   differently from us.
+ * - WebSocket upgrades are passed through as a byte tunnel once the
+ *   upstream answers 101.
+ * - It runs on inetkit's own HTTP/1.1 server ({@linkcode serveHttp}), which
+ *   refuses, with 400 and before anything reaches the upstream, requests two
+ *   parsers could read differently: a bare LF or CR as a line ending,
+ *   obs-fold, Content-Length with Transfer-Encoding, conflicting
+ *   Content-Lengths, a missing or repeated Host. The request target goes
+ *   upstream byte for byte (dot segments resolved first, so `/../` cannot
+ *   leave the path prefix), and the upstream's reason phrase, header case
+ *   and order come back as sent.
  * - Upstream refused or reset: 502 with a short reason; silent past
  *   `--timeout` seconds: 504. The proxy keeps serving.
  * - It is not an open proxy: an absolute-form request target naming another
- *   host is still sent to the configured upstream only.
+ *   host is still sent to the configured upstream only; CONNECT gets 405.
  *
  * Permissions: `--allow-net` (narrowest: `--allow-net=127.0.0.1:8000,<upstream host:port>`).
  *
