@@ -57,7 +57,9 @@ function main(): void {
         request.copyWithin(0, end, filled);
         filled -= end;
         const up = idle.pop() ?? await Deno.connect(target);
-        await up.write(encoder.encode(`GET ${target0} HTTP/1.1\r\n${hostLine}`));
+        await up.write(
+          encoder.encode(`GET ${target0} HTTP/1.1\r\n${hostLine}`),
+        );
         let got = 0, total = -1;
         while (total < 0 || got < total) {
           if (got === response.length) {

@@ -266,7 +266,9 @@ function wholeAsciiHead(
   const end = headEnd(view, 0);
   if (end <= 0 || end > limits.maxBytes) return undefined;
   const text = utf8.decode(view.subarray(0, end));
-  if (NON_ASCII_REGEXP.test(text)) return undefined;
+  // Only ASCII decodes to one character per byte (anything else to fewer,
+  // or to U+FFFD replacements, which the general path handles as well).
+  if (text.length !== end || text.includes("\uFFFD")) return undefined;
   const lf = text.indexOf("\n");
   const status = parseStatusLine(
     text.slice(0, lf > 0 && text.charCodeAt(lf - 1) === CR ? lf - 1 : lf),
@@ -315,7 +317,9 @@ function statusFrom(bytes: Uint8Array): StatusLine {
 /** Parses the header lines of a decoded head (status line first). */
 function fieldsFrom(text: string, status: StatusLine): ResponseHead {
   const head: ResponseHead = {
-    ...status,
+    version: status.version,
+    status: status.status,
+    reason: status.reason,
     fields: [],
     contentLength: undefined,
     transferEncoding: undefined,

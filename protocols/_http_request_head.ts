@@ -150,7 +150,8 @@ export function scanRequestHead(
  */
 function latin1(bytes: Uint8Array): string {
   const ascii = utf8.decode(bytes);
-  if (!NON_ASCII_REGEXP.test(ascii)) return ascii;
+  // Only ASCII decodes to one character per byte and no U+FFFD.
+  if (ascii.length === bytes.length && !ascii.includes("\uFFFD")) return ascii;
   let text = "";
   for (let i = 0; i < bytes.length; i += 8192) {
     const part = bytes.subarray(i, i + 8192);

@@ -129,7 +129,6 @@ const REASONS: Record<number, string> = {
 
 const encoder = new TextEncoder();
 const NOT_BYTE_STRING_REGEXP = /[\u0100-\uffff]/;
-const NON_ASCII_REGEXP = /[\u0080-\uffff]/;
 const REASON_BAD_REGEXP = /[\r\n\0]/;
 const CLOSE_REGEXP = /(?:^|,)\s*close\s*(?:,|$)/i;
 
@@ -296,9 +295,10 @@ export function encodeByteString(
   out: Uint8Array,
   offset: number,
 ): number {
-  if (!NON_ASCII_REGEXP.test(text)) {
-    return encoder.encodeInto(text, out.subarray(offset)).written;
-  }
+  // UTF-8 and ISO-8859-1 agree on ASCII, and only ASCII text encodes to as
+  // many bytes as it has characters: no scan is needed to know.
+  const { written } = encoder.encodeInto(text, out.subarray(offset));
+  if (written === text.length) return written;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c > 0xff) {

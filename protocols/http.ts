@@ -520,7 +520,6 @@ export class HttpClient {
 
 function noop(): void {}
 
-const NON_ASCII_REGEXP = /[\u0080-\uffff]/;
 const WIDE_REGEXP = /[\u0100-\uffff]/;
 
 /**
@@ -529,9 +528,9 @@ const WIDE_REGEXP = /[\u0100-\uffff]/;
  * goes on unchanged; a head with wider characters is sent as UTF-8.
  */
 function encodeHead(text: string): Uint8Array {
-  if (!NON_ASCII_REGEXP.test(text) || WIDE_REGEXP.test(text)) {
-    return encoder.encode(text);
-  }
+  const utf8 = encoder.encode(text);
+  // As many bytes as characters: all ASCII, where both encodings agree.
+  if (utf8.length === text.length || WIDE_REGEXP.test(text)) return utf8;
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
   return out;

@@ -20,6 +20,8 @@ const HOP_BY_HOP = [
   "proxy-authorization",
 ];
 const HOP_BY_HOP_SET = new Set(HOP_BY_HOP);
+/** Connection options that are no field names (RFC 9110 §7.6.1, RFC 9112 §9.6). */
+const CONNECTION_OPTIONS = new Set(["close", "upgrade"]);
 /** Lengths of the names the request rules look at (hop-by-hop, Host, X-Forwarded-*, Via). */
 const REQUEST_LENGTHS = new Set(
   [
@@ -46,7 +48,10 @@ function connectionNames(
   for (const value of values) {
     for (const part of value.split(",")) {
       const name = part.trim().toLowerCase();
-      if (name) (named ??= new Set()).add(name);
+      // A hop-by-hop name goes anyway; `close` and `upgrade` name no field.
+      if (name && !HOP_BY_HOP_SET.has(name) && !CONNECTION_OPTIONS.has(name)) {
+        (named ??= new Set()).add(name);
+      }
     }
   }
   return named;

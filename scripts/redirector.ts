@@ -182,7 +182,7 @@ export function createRedirector(
   const upstreamHost = options.preserveHost ? undefined : upstream.host;
   const prefix = upstream.pathname.replace(/\/$/, "");
   const origin = new URL(`${upstream.protocol}//${upstream.host}/`);
-  const tls = options.caCerts ? { caCerts: options.caCerts } : {};
+  const caCerts = options.caCerts;
   const failed = (err: unknown): ServerResponse => {
     if (err instanceof TimeoutError) {
       return plain(
@@ -210,7 +210,7 @@ export function createRedirector(
       host: frontHost,
       proto: "http",
       trustForwarded,
-      ...(upstreamHost === undefined ? {} : { upstreamHost }),
+      upstreamHost,
     });
     if (websocket) {
       headers.push(["Connection", "upgrade"], ["Upgrade", req.upgrade!]);
@@ -230,7 +230,7 @@ export function createRedirector(
         headers,
         body,
         timeout,
-        ...tls,
+        caCerts,
       });
     } catch (err) {
       return failed(err);
