@@ -47,6 +47,7 @@ export class BodyReader {
    */
   #scratch: Uint8Array<ArrayBuffer> | undefined;
   #strict: boolean;
+  #failed: unknown = undefined;
 
   /**
    * Starts reading a body.
@@ -101,7 +102,7 @@ export class BodyReader {
    * Content-Length body).
    */
   readBuffered(view: Uint8Array): number | null | undefined {
-    if (this.#kind !== "length") return undefined;
+    if (this.#kind !== "length" || this.#failed !== undefined) return undefined;
     if (this.#done) return null;
     const left = this.#left;
     const n = this.#reader.readBuffered(
@@ -113,14 +114,31 @@ export class BodyReader {
     return n;
   }
 
+  /**
+   * True once a read failed (bad framing, a close mid-body, a timeout): the
+   * body's end is unknown, so every later read rejects with the same error
+   * and the connection must not carry another message.
+   *
+   * @returns Whether the body failed.
+   */
+  get failed(): boolean {
+    return this.#failed !== undefined;
+  }
+
   async #readInto(view: Uint8Array): Promise<number | null> {
-    const allowed = await this.#allowance();
-    if (allowed === 0) return null;
-    const target = view.length > allowed ? view.subarray(0, allowed) : view;
-    const n = await this.#reader.read(target);
-    if (n === null) return this.#ended();
-    await this.#consumed(n);
-    return n;
+    if (this.#failed !== undefined) throw this.#failed;
+    try {
+      const allowed = await this.#allowance();
+      if (allowed === 0) return null;
+      const target = view.length > allowed ? view.subarray(0, allowed) : view;
+      const n = await this.#reader.read(target);
+      if (n === null) return this.#ended();
+      await this.#consumed(n);
+      return n;
+    } catch (err) {
+      this.#failed ??= err;
+      throw err;
+    }
   }
 
   /**
@@ -134,6 +152,16 @@ export class BodyReader {
   async next(
     max: number = BODY_CHUNK,
   ): Promise<Uint8Array<ArrayBuffer> | null> {
+    if (this.#failed !== undefined) throw this.#failed;
+    try {
+      return await this.#next(max);
+    } catch (err) {
+      this.#failed ??= err;
+      throw err;
+    }
+  }
+
+  async #next(max: number): Promise<Uint8Array<ArrayBuffer> | null> {
     const allowed = await this.#allowance();
     if (allowed === 0) return null;
     const want = Math.min(allowed, max);

@@ -16,7 +16,8 @@ import { HttpProtocolError } from "./_http_message.ts";
  * A request the server refuses, with the status to answer: 400 for bad
  * syntax or ambiguous framing, 414 for a long request line, 431 for a large
  * header section, 417 for an unknown expectation, 501 for an unknown
- * transfer coding, 505 for an HTTP version other than 1.0 and 1.1.
+ * transfer coding,  505 for an HTTP major version other than 1 (HTTP/1.2 and up are read as
+ * 1.1, as RFC 9110 §2.5 asks).
  *
  * @example Usage
  * ```ts
@@ -132,7 +133,12 @@ export function scanRequestHead(
     if (start === 0 && lf + 1 > limits.maxRequestLine) {
       throw new HttpRequestError(414, "Request line too long");
     }
-    if (lf - 1 === start && start > 0) return { end: lf + 1 };
+    if (lf - 1 === start && start > 0) {
+      if (lf + 1 > limits.maxHeaderBytes) {
+        throw new HttpRequestError(431, "Request header section too large");
+      }
+      return { end: lf + 1 };
+    }
     start = lf + 1;
   }
   if (start === 0 && view.length > limits.maxRequestLine) {
@@ -213,7 +219,11 @@ function parseRequestLine(
   if (version !== "HTTP/1.1" && version !== "HTTP/1.0") {
     const m = VERSION_REGEXP.exec(version);
     if (!m) throw bad(`Invalid HTTP version: ${JSON.stringify(version)}`);
-    throw new HttpRequestError(505, `HTTP version ${version} not supported`);
+    // RFC 9110 §2.5: a higher minor version is processed as our highest.
+    if (m[1] !== "1") {
+      throw new HttpRequestError(505, `HTTP version ${version} not supported`);
+    }
+    return { method, target: asciiTarget(target), version: "HTTP/1.1" };
   }
   return { method, target: asciiTarget(target), version };
 }

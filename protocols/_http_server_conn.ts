@@ -204,14 +204,16 @@ export class ServerConn {
     try {
       while (true) {
         let view = reader.peek();
-        // RFC 9112 §2.2: empty lines before a request line are ignored.
+        // RFC 9112 §2.2: empty lines before a request line are ignored
+        // (a CR whose LF has not come yet waits for it).
         while (
           !started && view.length >= 2 && view[0] === 13 && view[1] === 10
         ) {
           reader.consume(2);
           view = reader.peek();
         }
-        if (view.length > 0) {
+        const loneCr = !started && view.length === 1 && view[0] === 13;
+        if (view.length > 0 && !loneCr) {
           if (!started) {
             started = true;
             this.idle = false;
@@ -296,8 +298,9 @@ export class ServerConn {
     let keepAlive = head.keepAlive && !ctx.stopping;
     const facts = { method: head.method, version: head.version, keepAlive };
     if (body !== null && !body.done) {
-      keepAlive = keepAlive && this.#continue !== "pending" &&
-        await this.#drain(body);
+      // A failed body has no known end: the connection cannot go on.
+      keepAlive = keepAlive && !body.failed &&
+        this.#continue !== "pending" && await this.#drain(body);
       facts.keepAlive = keepAlive;
     }
     let plan: ResponsePlan;

@@ -250,6 +250,12 @@ export function planResponse(
     if (givenLength !== undefined && status !== 204 && status >= 200) {
       head += `Content-Length: ${givenLength}\r\n`;
     }
+    // A stream or source given anyway is cancelled once the head is out.
+    if (
+      body !== null && typeof body === "object" && !(body instanceof Uint8Array)
+    ) {
+      source = body;
+    }
   } else if (typeof body === "string" || body instanceof Uint8Array) {
     bytes = typeof body === "string" ? encoder.encode(body) : body;
     length = bytes.length;
