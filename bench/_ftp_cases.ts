@@ -20,8 +20,8 @@ import {
   type BenchContext,
   type BenchRow,
   emptySide,
+  failureNote,
   finishRow,
-  guarded,
   missingNote,
   type Side,
   sideOf,
@@ -188,45 +188,88 @@ export async function verifyTree(
     : `${bad} of ${wanted.length} files missing or different`;
 }
 
-async function timeMirror(
+/** Flushes dirty pages to disk (`sync`), so no run pays for an earlier one. */
+async function settleDisk(): Promise<void> {
+  try {
+    await new Deno.Command("sync", { stdout: "null", stderr: "null" }).output();
+  } catch {
+    // No sync(1): the runs just share the writeback.
+  }
+}
+
+/** One mirroring tool: its name and its command line for a destination. */
+interface MirrorTool {
+  tool: string;
+  argv: (dest: string) => string[];
+  walls: number[];
+  rss: (number | null)[];
+  problem: string;
+  error: string;
+}
+
+/** Runs one tool once into a fresh, settled destination. */
+async function mirrorOnce(
   ctx: BenchContext,
-  tool: string,
-  argv: (dest: string) => string[],
-): Promise<Side> {
+  tool: MirrorTool,
+  last: boolean,
+): Promise<void> {
   const dest = `${ctx.scratch}/mirror`;
-  const walls: number[] = [];
-  const rss: (number | null)[] = [];
-  let problem = "";
+  await Deno.remove(dest, { recursive: true }).catch(() => {});
+  await Deno.mkdir(dest, { recursive: true });
+  // Dirty pages of earlier runs (the 1 GiB download, the last tree and its
+  // removal) would otherwise be written back during this run.
+  await settleDisk();
+  const result = await runMeasured(tool.argv(dest), {
+    cwd: ctx.root,
+    timeoutMs: 300_000,
+  });
+  if (result.code !== 0) {
+    throw new Error(
+      `exit ${result.code}: ${
+        (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-2)
+          .join(" ")
+      }`,
+    );
+  }
+  tool.walls.push(result.wallMs / 1000);
+  tool.rss.push(result.peakRssKiB);
+  if (last) tool.problem = await verifyTree(dest, ctx.peers.ftp.manifest);
+}
+
+/**
+ * Times the tools in interleaved rounds (each tool once per round), so
+ * that the state of the disk, which a slow virtual disk makes matter,
+ * falls on every tool alike.
+ */
+async function timeMirrors(
+  ctx: BenchContext,
+  tools: MirrorTool[],
+): Promise<Side[]> {
   for (let run = 0; run < ctx.runs; run++) {
-    await Deno.remove(dest, { recursive: true }).catch(() => {});
-    await Deno.mkdir(dest, { recursive: true });
-    const result = await runMeasured(argv(dest), {
-      cwd: ctx.root,
-      timeoutMs: 300_000,
-    });
-    if (result.code !== 0) {
-      throw new Error(
-        `exit ${result.code}: ${
-          (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-2)
-            .join(" ")
-        }`,
-      );
-    }
-    walls.push(result.wallMs / 1000);
-    rss.push(result.peakRssKiB);
-    if (run === ctx.runs - 1) {
-      problem = await verifyTree(dest, ctx.peers.ftp.manifest);
+    for (const tool of tools) {
+      if (tool.error) continue;
+      ctx.progress(`FTP mirror: ${tool.tool}, round ${run + 1}`);
+      try {
+        await mirrorOnce(ctx, tool, run === ctx.runs - 1);
+      } catch (err) {
+        tool.error = failureNote(err);
+      }
     }
   }
-  await Deno.remove(dest, { recursive: true }).catch(() => {});
-  const side = sideOf(
-    tool,
-    walls,
-    rss,
-    `${ctx.peers.ftp.tree.files} files${problem ? "" : ", sha256 ok"}`,
+  await Deno.remove(`${ctx.scratch}/mirror`, { recursive: true }).catch(
+    () => {},
   );
-  side.note = problem;
-  return side;
+  return tools.map((tool) => {
+    if (tool.error) return emptySide(tool.tool, tool.error);
+    const side = sideOf(
+      tool.tool,
+      tool.walls,
+      tool.rss,
+      `${ctx.peers.ftp.tree.files} files${tool.problem ? "" : ", sha256 ok"}`,
+    );
+    side.note = tool.problem;
+    return side;
+  });
 }
 
 /**
@@ -249,49 +292,51 @@ export async function mirrorRows(ctx: BenchContext): Promise<BenchRow[]> {
   const missing = await missingNote(ctx.root, [
     "scripts/ftp_mirror.ts",
   ]);
-  ctx.progress("FTP mirror: ours");
-  const ours = missing
-    ? emptySide("scripts/ftp_mirror.ts", missing)
-    : await guarded(
+  const tool = (
+    name: string,
+    argv: (dest: string) => string[],
+  ): MirrorTool => ({
+    tool: name,
+    argv,
+    walls: [],
+    rss: [],
+    problem: "",
+    error: "",
+  });
+  const tools = [
+    tool("scripts/ftp_mirror.ts --parallel 8", (dest) => [
+      ctx.deno,
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-write",
       "scripts/ftp_mirror.ts",
-      () =>
-        timeMirror(ctx, "scripts/ftp_mirror.ts --parallel 8", (dest) => [
-          ctx.deno,
-          "run",
-          "--allow-net",
-          "--allow-read",
-          "--allow-write",
-          "scripts/ftp_mirror.ts",
-          `${origin}${ftp.tree.path}`,
-          dest,
-          "--parallel",
-          "8",
-          "--quiet",
-        ]),
-    );
-  ctx.progress("FTP mirror: lftp --parallel=8");
-  const lftp = await guarded(
-    "lftp mirror --parallel=8",
-    () =>
-      timeMirror(ctx, "lftp mirror --parallel=8", (dest) => [
-        "lftp",
-        "-c",
-        `set ftp:ssl-allow no; set net:max-retries 2; open ${origin}; mirror --parallel=8 ${ftp.tree.path} ${dest}`,
-      ]),
-  );
-  ctx.progress("FTP mirror: Python ftplib (sequential)");
-  const python = await guarded(
-    "Python ftplib (sequential)",
-    () =>
-      timeMirror(ctx, "Python ftplib (sequential)", (dest) => [
-        PYTHON,
-        `${ctx.root}tests/interop/peers/ftplib_mirror.py`,
-        pureFtpd.hostname,
-        String(pureFtpd.port),
-        ftp.tree.path,
-        dest,
-      ]),
-  );
+      `${origin}${ftp.tree.path}`,
+      dest,
+      "--parallel",
+      "8",
+      "--quiet",
+    ]),
+    tool("lftp mirror --parallel=8", (dest) => [
+      "lftp",
+      "-c",
+      `set ftp:ssl-allow no; set net:max-retries 2; open ${origin}; mirror --parallel=8 ${ftp.tree.path} ${dest}`,
+    ]),
+    tool("Python ftplib (sequential)", (dest) => [
+      PYTHON,
+      `${ctx.root}tests/interop/peers/ftplib_mirror.py`,
+      pureFtpd.hostname,
+      String(pureFtpd.port),
+      ftp.tree.path,
+      dest,
+    ]),
+  ];
+  if (missing) tools[0]!.error = missing;
+  const [ours, lftp, python] = await timeMirrors(ctx, tools) as [
+    Side,
+    Side,
+    Side,
+  ];
   const base = {
     title: `FTP mirror ${ftp.tree.files} files wall s (pure-ftpd)`,
     unit: "s",

@@ -587,7 +587,7 @@ export class MirrorRun {
     const temp = `${dir}/${partName(name)}`;
     let firstOffset = -1;
     await this.#attempt(job.rel, slot, async (client) => {
-      const file = this.#openPart(temp, job.rel, size);
+      const file = await this.#openPart(temp, job.rel, size);
       const offset = file.offset;
       if (firstOffset < 0) firstOffset = offset;
       let last = 0;
@@ -630,14 +630,16 @@ export class MirrorRun {
    * Opens the temporary file: a new one, or an existing partial one to
    * resume (REST) when it is shorter than the remote file.
    */
-  #openPart(
+  async #openPart(
     temp: string,
     rel: string,
     size: number,
-  ): { file: Deno.FsFile; offset: number } {
+  ): Promise<{ file: Deno.FsFile; offset: number }> {
     try {
       // O_EXCL: never follows a symbolic link planted at the temporary name.
-      const file = Deno.openSync(temp, { write: true, createNew: true });
+      // Asynchronous: creating a file can take a disk's journal a quarter of
+      // a millisecond, which the other connections' transfers use meanwhile.
+      const file = await Deno.open(temp, { write: true, createNew: true });
       return { file, offset: 0 };
     } catch (err) {
       if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
