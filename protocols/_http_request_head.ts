@@ -81,6 +81,8 @@ export interface RequestHeadLimits {
 const LF = 10;
 const CR = 13;
 const TOKEN_REGEXP = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A field name and its colon, at `lastIndex` (sticky). */
+const NAME_COLON_REGEXP = /[!#$%&'*+\-.^_`|~0-9A-Za-z]+:/y;
 const DIGITS_REGEXP = /^\d{1,15}$/;
 const VERSION_REGEXP = /^HTTP\/(\d)\.(\d)$/;
 /** Controls other than HTAB, and a CR not before an LF, anywhere in a head. */
@@ -334,15 +336,19 @@ export function parseRequestHead(
     if (first === 32 || first === 9) {
       throw bad("Obsolete line folding in a header section is refused");
     }
-    const colon = text.indexOf(":", pos);
-    const name = colon > pos && colon < end ? text.slice(pos, colon) : "";
-    if (!TOKEN_REGEXP.test(name)) {
+    // A token and a colon, matched in place: no slice for the test.
+    NAME_COLON_REGEXP.lastIndex = pos;
+    const named = NAME_COLON_REGEXP.test(text) &&
+      NAME_COLON_REGEXP.lastIndex <= end;
+    const colon = NAME_COLON_REGEXP.lastIndex - 1;
+    if (!named) {
       throw bad(
         `Malformed header line: ${
           JSON.stringify(text.slice(pos, Math.min(end, pos + 100)))
         }`,
       );
     }
+    const name = text.slice(pos, colon);
     if (head.fields.length === limits.maxHeaderCount) {
       throw new HttpRequestError(
         431,

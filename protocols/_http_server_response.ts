@@ -8,7 +8,7 @@
  * @module
  */
 
-import { checkFieldLines } from "./_http_message.ts";
+import { checkHeader } from "./_http_message.ts";
 
 /**
  * A body that fills the caller's buffer, as {@linkcode HttpResponse} does:
@@ -206,9 +206,8 @@ export function planResponse(
   let keepAlive = request.keepAlive;
   let hasDate = false;
   let givenLength: string | undefined;
-  const given = res.headers ?? [];
-  let emitted = 0;
-  for (const [name, value] of given) {
+  for (const [name, value] of res.headers ?? []) {
+    checkHeader(name, value);
     switch (name.length) {
       case 4:
         if (name.toLowerCase() === "date") hasDate = true;
@@ -234,9 +233,7 @@ export function planResponse(
         break;
     }
     head += `${name}: ${value}\r\n`;
-    emitted++;
   }
-  checkFieldLines(head, given, emitted);
   head = statusLine + head;
   if (!hasDate) head += `Date: ${httpDate()}\r\n`;
   let framing: ResponseFraming = "none";

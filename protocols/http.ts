@@ -40,7 +40,7 @@ import {
 } from "./_http_body.ts";
 import { HttpConn } from "./_http_conn.ts";
 import {
-  checkFieldLines,
+  checkHeader,
   checkMethod,
   HttpProtocolError,
   keepAlive,
@@ -354,9 +354,9 @@ export class HttpClient {
   #head(method: string, target: URL, init: HttpRequestInit): RequestHead {
     let hasHost = false, hasLength = false, hasTe = false;
     let fields = "";
-    const pairs = headerPairs(init.headers);
-    for (const [rawName, rawValue] of pairs) {
+    for (const [rawName, rawValue] of headerPairs(init.headers)) {
       const name = String(rawName), value = String(rawValue);
+      checkHeader(name, value);
       switch (name.length) {
         case 4:
           if (name.toLowerCase() === "host") hasHost = true;
@@ -370,7 +370,6 @@ export class HttpClient {
       }
       fields += `${name}: ${value}\r\n`;
     }
-    checkFieldLines(fields, pairs);
     if (hasLength && hasTe) {
       throw new TypeError(
         "Cannot send both Content-Length and Transfer-Encoding",
