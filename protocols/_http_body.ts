@@ -12,7 +12,7 @@
  */
 
 import type { BufferedReader } from "./buffered_reader.ts";
-import { ConnectionClosedError } from "./errors.ts";
+import { ConnectionClosedError, ProtocolError } from "./errors.ts";
 import { HttpProtocolError } from "./_http_message.ts";
 import type { Framing } from "./_http_message.ts";
 
@@ -349,6 +349,56 @@ export class BodyReader {
     }
     return line;
   }
+}
+
+/**
+ * Reads a whole body into one array: of `length` bytes when it is known
+ * (one allocation), otherwise piece by piece.
+ *
+ * @param reader The body.
+ * @param length Its length, or `null` for chunked and close-delimited bodies.
+ * @param maxBytes The largest body accepted.
+ * @returns The body.
+ * @throws {ProtocolError} When the body is larger than `maxBytes`.
+ * @throws {ConnectionClosedError} When the connection ends before the body.
+ */
+export async function readWholeBody(
+  reader: BodyReader,
+  length: number | null,
+  maxBytes: number,
+): Promise<Uint8Array<ArrayBuffer>> {
+  if (length !== null) {
+    if (length > maxBytes) throw tooBig(maxBytes);
+    const out = new Uint8Array(length);
+    let off = 0;
+    while (off < length) {
+      const n = await reader.readInto(out.subarray(off));
+      if (n === null) break;
+      off += n;
+    }
+    return out;
+  }
+  const parts: Uint8Array<ArrayBuffer>[] = [];
+  let total = 0;
+  while (true) {
+    const part = await reader.next();
+    if (part === null) break;
+    total += part.length;
+    if (total > maxBytes) throw tooBig(maxBytes);
+    parts.push(part);
+  }
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const part of parts) {
+    out.set(part, off);
+    off += part.length;
+  }
+  return out;
+}
+
+function tooBig(maxBytes: number): ProtocolError {
+  return new ProtocolError(`Body exceeds the limit of ${maxBytes} bytes`);
 }
 
 /**

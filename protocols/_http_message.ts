@@ -330,8 +330,22 @@ function fieldsFrom(text: string, status: StatusLine): ResponseHead {
  * The text between `start` and `end` without the optional whitespace (SP and
  * HTAB only, RFC 9110 §5.6.3) around it: `trim()` would also take an obs-text
  * U+00A0 off the edge of a value.
+ *
+ * @param text The text.
+ * @param start Where the value starts.
+ * @param end Where it ends (exclusive).
+ * @returns The value without surrounding SP and HTAB.
+ *
+ * @example Usage
+ * ```ts
+ * import { trimOws } from "./_http_message.ts";
+ * import { assertEquals } from "../tests/_assert.ts";
+ *
+ * const line = "X: \t a b \u00a0\t";
+ * assertEquals(trimOws(line, 2, line.length), "a b \u00a0");
+ * ```
  */
-function trimOws(text: string, start: number, end: number): string {
+export function trimOws(text: string, start: number, end: number): string {
   while (start < end) {
     const c = text.charCodeAt(start);
     if (c !== 32 && c !== 9) break;

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { HttpProtocolError } from "./_http_message.ts";
+import { HttpProtocolError, trimOws } from "./_http_message.ts";
 
 /**
  * A request the server refuses, with the status to answer: 400 for bad
@@ -183,20 +183,6 @@ function asciiTarget(target: string): string {
 
 function bad(message: string): HttpRequestError {
   return new HttpRequestError(400, message);
-}
-
-function trimOws(text: string, start: number, end: number): string {
-  while (start < end) {
-    const c = text.charCodeAt(start);
-    if (c !== 32 && c !== 9) break;
-    start++;
-  }
-  while (end > start) {
-    const c = text.charCodeAt(end - 1);
-    if (c !== 32 && c !== 9) break;
-    end--;
-  }
-  return text.slice(start, end);
 }
 
 function parseRequestLine(

@@ -12,7 +12,7 @@
 
 import { ProtocolError } from "./errors.ts";
 import type { HttpResponse } from "./http.ts";
-import type { BodyReader } from "./_http_body.ts";
+import { type BodyReader, readWholeBody } from "./_http_body.ts";
 import type { ResponseHead } from "./_http_message.ts";
 
 /** Ends a response's use of its connection: `true` when the body was read to its end. */
@@ -216,19 +216,8 @@ export class ClientResponse implements HttpResponse {
    * @throws {ConnectionClosedError} When the connection ends before the body.
    */
   async readInto(p: Uint8Array): Promise<number | null> {
-    if (this.#body || (this.#read && !this.#pulling)) {
-      throw new TypeError("Body has already been taken");
-    }
-    const reader = this.#reader;
-    if (!this.#pulling) {
-      this.#read = true;
-      this.#pulling = true;
-      this.#body = null;
-    }
-    if (!reader || reader.done) {
-      this.#end(true);
-      return null;
-    }
+    const reader = this.#pull();
+    if (!reader) return null;
     if (p.length === 0) return 0;
     try {
       const n = await reader.readInto(p);
@@ -256,19 +245,8 @@ export class ClientResponse implements HttpResponse {
    * @throws {TypeError} When the body was taken as a stream or with `bytes()`.
    */
   readBuffered(p: Uint8Array): number | null | undefined {
-    if (this.#body || (this.#read && !this.#pulling)) {
-      throw new TypeError("Body has already been taken");
-    }
-    const reader = this.#reader;
-    if (!this.#pulling) {
-      this.#read = true;
-      this.#pulling = true;
-      this.#body = null;
-    }
-    if (!reader || reader.done) {
-      this.#end(true);
-      return null;
-    }
+    const reader = this.#pull();
+    if (!reader) return null;
     if (p.length === 0) return 0;
     const n = reader.readBuffered(p);
     if (n === null || reader.done) this.#end(true);
@@ -289,6 +267,27 @@ export class ClientResponse implements HttpResponse {
     this.#pulling = false;
     this.#body = null;
     this.#end(false);
+  }
+
+  /**
+   * Starts (or goes on) pulling the body without a stream: the reader, or
+   * `null` when the body is over (the connection is then released).
+   */
+  #pull(): BodyReader | null {
+    if (this.#body || (this.#read && !this.#pulling)) {
+      throw new TypeError("Body has already been taken");
+    }
+    const reader = this.#reader;
+    if (!this.#pulling) {
+      this.#read = true;
+      this.#pulling = true;
+      this.#body = null;
+    }
+    if (!reader || reader.done) {
+      this.#end(true);
+      return null;
+    }
+    return reader;
   }
 
   #end(ok: boolean): void {
@@ -323,9 +322,7 @@ export class ClientResponse implements HttpResponse {
       return whole;
     }
     try {
-      const out = this.contentLength === null
-        ? await collect(reader, maxBytes)
-        : await readCounted(reader, this.contentLength, maxBytes);
+      const out = await readWholeBody(reader, this.contentLength, maxBytes);
       this.#finish(true);
       return out;
     } catch (err) {
@@ -333,49 +330,4 @@ export class ClientResponse implements HttpResponse {
       throw err;
     }
   }
-}
-
-function tooBig(maxBytes: number): ProtocolError {
-  return new ProtocolError(
-    `Peer sent more than the limit of ${maxBytes} bytes`,
-  );
-}
-
-async function readCounted(
-  reader: BodyReader,
-  length: number,
-  maxBytes: number,
-): Promise<Uint8Array<ArrayBuffer>> {
-  if (length > maxBytes) throw tooBig(maxBytes);
-  const out = new Uint8Array(length);
-  let off = 0;
-  while (off < length) {
-    const n = await reader.readInto(out.subarray(off));
-    if (n === null) break;
-    off += n;
-  }
-  return out;
-}
-
-async function collect(
-  reader: BodyReader,
-  maxBytes: number,
-): Promise<Uint8Array<ArrayBuffer>> {
-  const parts: Uint8Array<ArrayBuffer>[] = [];
-  let total = 0;
-  while (true) {
-    const part = await reader.next();
-    if (part === null) break;
-    total += part.length;
-    if (total > maxBytes) throw tooBig(maxBytes);
-    parts.push(part);
-  }
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const part of parts) {
-    out.set(part, off);
-    off += part.length;
-  }
-  return out;
 }

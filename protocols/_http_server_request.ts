@@ -7,9 +7,8 @@
  * @module
  */
 
-import type { BodyReader } from "./_http_body.ts";
+import { type BodyReader, readWholeBody } from "./_http_body.ts";
 import type { RequestHead } from "./_http_request_head.ts";
-import { ProtocolError } from "./errors.ts";
 
 /** What a request needs from its connection. */
 export interface RequestChannel {
@@ -163,40 +162,9 @@ export class ServerRequest {
   async bytes(maxBytes: number = 16 * 1024 * 1024): Promise<Uint8Array> {
     if (this.#taken) throw new TypeError("The body was already taken");
     this.#taken = true;
-    const length = this.contentLength;
-    if (length !== null) {
-      if (length > maxBytes) throw tooLarge(maxBytes);
-      const out = new Uint8Array(length);
-      let off = 0;
-      while (off < length) {
-        const n = await this.readInto(out.subarray(off));
-        if (n === null) break;
-        off += n;
-      }
-      return out;
-    }
-    const parts: Uint8Array[] = [];
-    let total = 0;
-    while (true) {
-      const chunk = new Uint8Array(BODY_CHUNK);
-      const n = await this.readInto(chunk);
-      if (n === null) break;
-      total += n;
-      if (total > maxBytes) throw tooLarge(maxBytes);
-      parts.push(chunk.subarray(0, n));
-    }
-    const out = new Uint8Array(total);
-    let off = 0;
-    for (const part of parts) {
-      out.set(part, off);
-      off += part.length;
-    }
-    return out;
+    const body = this.#body;
+    if (body === null || body.done) return new Uint8Array(0);
+    await this.#channel.continueOnce();
+    return await readWholeBody(body, this.contentLength, maxBytes);
   }
-}
-
-function tooLarge(maxBytes: number): ProtocolError {
-  return new ProtocolError(
-    `Request body exceeds the limit of ${maxBytes} bytes`,
-  );
 }

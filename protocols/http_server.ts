@@ -157,7 +157,7 @@ function defaultOnError(error: unknown): void {
  * @throws {Deno.errors.AddrInUse} When the port is taken.
  *
  * @example Usage
- * ```ts
+ * ```ts ignore
  * import { serveHttp } from "./http_server.ts";
  * import { assertEquals } from "../tests/_assert.ts";
  *
