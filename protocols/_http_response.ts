@@ -10,7 +10,6 @@
  * @module
  */
 
-import type { ProtocolError } from "./errors.ts";
 import type { HttpResponse } from "./http.ts";
 import { type BodyReader, readWholeBody } from "./_http_body.ts";
 import type { ResponseHead } from "./_http_message.ts";
