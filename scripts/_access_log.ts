@@ -176,41 +176,6 @@ export interface AccessLogOptions extends ClfTimeOptions {
   onError?: (error: unknown, req: Request) => void;
 }
 
-const knownSizes = new WeakMap<Response, number>();
-
-/**
- * Tells {@linkcode withAccessLog} that a response's body is a byte array of
- * `bytes` bytes. Such a body is logged once the server is done with the
- * request (`info.completed`) instead of being passed through a counting
- * stream, which would take `Deno.serve` off its fast path for fixed bodies.
- *
- * @param res The response, whose body was made from `bytes` bytes.
- * @param bytes The body's size.
- * @returns The same response.
- *
- * @example Usage
- * ```ts
- * import { withAccessLog, withBodySize } from "./_access_log.ts";
- * import { assertEquals, assertMatch } from "../tests/_assert.ts";
- *
- * const lines: string[] = [];
- * const handler = withAccessLog(
- *   () => withBodySize(new Response(new Uint8Array(3)), 3),
- *   { log: (line) => lines.push(line) },
- * );
- * const res = await handler(new Request("http://127.0.0.1/"), {
- *   remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 1 },
- *   completed: Promise.resolve(),
- * });
- * assertEquals((await res.bytes()).length, 3);
- * assertMatch(lines[0]!, /" 200 3 /);
- * ```
- */
-export function withBodySize(res: Response, bytes: number): Response {
-  knownSizes.set(res, bytes);
-  return res;
-}
-
 function remoteHost(info: Deno.ServeHandlerInfo): string {
   const addr: Deno.Addr = info.remoteAddr;
   return "hostname" in addr ? addr.hostname : "-";
@@ -300,12 +265,6 @@ export function withAccessLog(
       }, options));
     if (res.body === null || res.status === 101 || req.method === "HEAD") {
       write(0);
-      return res;
-    }
-    const known = knownSizes.get(res);
-    if (known !== undefined && info.completed) {
-      const done = () => write(known);
-      info.completed.then(done, done);
       return res;
     }
     let sent = 0;

@@ -4,7 +4,6 @@ import {
   formatClfTime,
   lineBuffer,
   withAccessLog,
-  withBodySize,
 } from "../scripts/_access_log.ts";
 import { assertEquals, assertMatch, assertRejects } from "./_assert.ts";
 
@@ -216,27 +215,6 @@ Deno.test("withAccessLog() logs after the body, with the bytes sent", async (t) 
     assertEquals(res.status, 500);
     await res.body?.cancel();
   });
-});
-
-Deno.test("withAccessLog() passes a body of known size through and logs it on completion", async () => {
-  const lines: string[] = [];
-  let inner: Response | undefined;
-  const handler = withAccessLog(() => {
-    inner = withBodySize(new Response(new Uint8Array(1234)), 1234);
-    return inner;
-  }, { log: (l) => lines.push(l), utc: true });
-  const { promise, resolve } = Promise.withResolvers<void>();
-  const res = await handler(
-    new Request("http://127.0.0.1/k"),
-    info("127.0.0.1", promise),
-  );
-  assertEquals(res, inner, "not wrapped in a counting stream");
-  assertEquals((await res.bytes()).length, 1234);
-  assertEquals(lines.length, 0, "logged once the server is done");
-  resolve();
-  await promise;
-  assertEquals(lines.length, 1);
-  assertMatch(lines[0]!, /"GET \/k HTTP\/1\.1" 200 1234 /);
 });
 
 Deno.test("lineBuffer() writes lines in batches, on time, when full and on flush", async () => {
