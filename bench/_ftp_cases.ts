@@ -15,7 +15,12 @@ import {
   samplesOf,
   sideFrom,
 } from "./_samples.ts";
-import { type CommandResult, runMeasured, warmPageCache } from "./_measure.ts";
+import {
+  type CommandResult,
+  runChecked,
+  runMeasured,
+  warmPageCache,
+} from "./_measure.ts";
 import {
   type BenchContext,
   type BenchRow,
@@ -219,18 +224,10 @@ async function mirrorOnce(
   // Dirty pages of earlier runs (the 1 GiB download, the last tree and its
   // removal) would otherwise be written back during this run.
   await settleDisk();
-  const result = await runMeasured(tool.argv(dest), {
+  const result = await runChecked(tool.argv(dest), {
     cwd: ctx.root,
     timeoutMs: 300_000,
   });
-  if (result.code !== 0) {
-    throw new Error(
-      `exit ${result.code}: ${
-        (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-2)
-          .join(" ")
-      }`,
-    );
-  }
   tool.walls.push(result.wallMs / 1000);
   tool.rss.push(result.peakRssKiB);
   if (last) tool.problem = await verifyTree(dest, ctx.peers.ftp.manifest);

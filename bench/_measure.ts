@@ -101,6 +101,33 @@ export async function runMeasured(
 }
 
 /**
+ * Runs a command like {@linkcode runMeasured} and fails unless it exits 0.
+ *
+ * @param argv The command and its arguments.
+ * @param options Working directory and time limit.
+ * @returns What was measured.
+ * @throws {Error} Naming the exit code and the last lines the command printed.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { runChecked } from "./_measure.ts";
+ *
+ * const { wallMs } = await runChecked(["lftp", "-c", "mirror ..."]);
+ * ```
+ */
+export async function runChecked(
+  argv: string[],
+  options: RunOptions = {},
+): Promise<CommandResult> {
+  const result = await runMeasured(argv, options);
+  if (result.code !== 0) {
+    const said = (result.stderr.trim() || result.stdout.trim()).split("\n");
+    throw new Error(`exit ${result.code}: ${said.slice(-2).join(" ")}`);
+  }
+  return result;
+}
+
+/**
  * Tells whether a path exists.
  *
  * @param path File or directory.

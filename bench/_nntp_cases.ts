@@ -6,7 +6,7 @@
  * @module
  */
 
-import { runMeasured } from "./_measure.ts";
+import { runChecked } from "./_measure.ts";
 import {
   type BenchContext,
   type BenchRow,
@@ -30,18 +30,10 @@ async function timeJob(
   let detail = "";
   for (let run = 0; run < ctx.runs; run++) {
     await Deno.remove(out).catch(() => {});
-    const result = await runMeasured(argv(out), {
+    const result = await runChecked(argv(out), {
       cwd: ctx.root,
       timeoutMs: 300_000,
     });
-    if (result.code !== 0) {
-      throw new Error(
-        `exit ${result.code}: ${
-          (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-2)
-            .join(" ")
-        }`,
-      );
-    }
     walls.push(result.wallMs / 1000);
     rss.push(result.peakRssKiB);
     detail = await hits(result.stdout, out);
