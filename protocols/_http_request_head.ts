@@ -258,6 +258,10 @@ function framingOf(
     if (list[list.length - 1] !== "chunked") {
       throw bad("Transfer-Encoding does not end with chunked");
     }
+    if (list.indexOf("chunked") !== list.length - 1) {
+      // RFC 9112 §7: chunked is applied once; twice is bad framing.
+      throw bad("Transfer-Encoding names chunked more than once");
+    }
     if (list.length !== 1) {
       throw new HttpRequestError(
         501,

@@ -503,6 +503,11 @@ Deno.test("serveHttp refuses ambiguous request framing", async (t) => {
       BAD,
     ],
     [
+      "chunked twice, in one field or two",
+      "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      BAD,
+    ],
+    [
       "Transfer-Encoding: gzip alone",
       "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
       BAD,
