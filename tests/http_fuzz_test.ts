@@ -97,7 +97,7 @@ Deno.test(
         assert(!(head.chunked && head.contentLength !== null), "CL with TE");
         assert(!/[\s\0]/.test(head.method), "method with space or NUL");
         // deno-lint-ignore no-control-regex
-      assert(!/[\x00-\x20\x7f]/.test(head.target), "target with a control");
+        assert(!/[\x00-\x20\x7f]/.test(head.target), "target with a control");
         for (const [name, value] of head.fields) {
           assert(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name), name);
           assert(!/[\r\n\0]/.test(value), JSON.stringify(value));
