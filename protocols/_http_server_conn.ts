@@ -597,7 +597,9 @@ export class ServerConn {
       err instanceof Deno.errors.BrokenPipe ||
       err instanceof Deno.errors.BadResource ||
       err instanceof Deno.errors.Interrupted ||
-      err instanceof Deno.errors.UnexpectedEof
+      err instanceof Deno.errors.UnexpectedEof ||
+      // A TLS front: a client that is no TLS client, or fails its handshake.
+      err instanceof Deno.errors.InvalidData
     ) {
       return new ConnectionClosedError(
         `Client connection closed while trying to ${operation}`,

@@ -35,7 +35,11 @@
  * - It is not an open proxy: an absolute-form request target naming another
  *   host is still sent to the configured upstream only; CONNECT gets 405.
  *
- * Permissions: `--allow-net` (narrowest: `--allow-net=127.0.0.1:8000,<upstream host:port>`).
+ * With `--cert FILE --key FILE` the front speaks HTTPS (X-Forwarded-Proto and
+ * rewritten locations then say `https`).
+ *
+ * Permissions: `--allow-net` (narrowest: `--allow-net=127.0.0.1:8000,<upstream host:port>`;
+ * `--allow-read=FILE,...` for `--ca`, `--cert` and `--key`).
  *
  * @module
  */
@@ -81,6 +85,13 @@ export interface RedirectorOptions {
   caCerts?: string[];
   /** The client used for the upstream (a new one by default). */
   client?: HttpClient;
+  /**
+   * The scheme clients reach the proxy with: X-Forwarded-Proto, and the
+   * origin Location and Content-Location are rewritten to.
+   *
+   * @default {"http"}
+   */
+  frontProto?: "http" | "https";
 }
 
 /** The redirector's request handler, for {@linkcode serveHttp}. */
@@ -183,6 +194,7 @@ export function createRedirector(
   const prefix = upstream.pathname.replace(/\/$/, "");
   const origin = new URL(`${upstream.protocol}//${upstream.host}/`);
   const caCerts = options.caCerts;
+  const frontProto = options.frontProto ?? "http";
   const failed = (err: unknown): ServerResponse => {
     if (err instanceof TimeoutError) {
       return plain(
@@ -208,14 +220,14 @@ export function createRedirector(
     const headers = forwardRequestHeaders(req.headerLines, {
       clientIp: req.remoteAddr.hostname ?? "unknown",
       host: frontHost,
-      proto: "http",
+      proto: frontProto,
       trustForwarded,
       upstreamHost,
     });
     if (websocket) {
       headers.push(["Connection", "upgrade"], ["Upgrade", req.upgrade!]);
     }
-    const front = `http://${frontHost}`;
+    const front = `${frontProto}://${frontHost}`;
     let res: HttpResponse;
     try {
       const length = req.contentLength;
@@ -278,6 +290,13 @@ export interface ServeRedirectorOptions extends RedirectorOptions {
   log?: (line: string) => void;
   /** Called once listening. */
   onListen?: (addr: Deno.NetAddr) => void;
+  /**
+   * A certificate chain (PEM) to serve HTTPS with, with `key`; the front
+   * then says `https` in X-Forwarded-Proto and rewritten locations.
+   */
+  cert?: string;
+  /** The private key (PEM) of `cert`. */
+  key?: string;
 }
 
 /**
@@ -300,17 +319,33 @@ export interface ServeRedirectorOptions extends RedirectorOptions {
  * ```
  */
 export function serveRedirector(options: ServeRedirectorOptions): HttpServer {
+  const tls = options.cert !== undefined || options.key !== undefined;
+  if (tls && (options.cert === undefined || options.key === undefined)) {
+    throw new TypeError("HTTPS needs both a certificate and its key");
+  }
   // A client made here is closed with the server; a given one is the caller's.
   const own = options.client
     ? undefined
     : new HttpClient({ maxIdlePerOrigin: MAX_IDLE });
-  const handler = createRedirector(
-    own ? { ...options, client: own } : options,
-  );
+  const handler = createRedirector({
+    ...options,
+    ...(own ? { client: own } : {}),
+    frontProto: tls ? "https" : "http",
+  });
   const log = options.log;
+  const hostname = options.hostname ?? "127.0.0.1";
+  const port = options.port ?? 8000;
   const server = serveHttp({
-    hostname: options.hostname ?? "127.0.0.1",
-    port: options.port ?? 8000,
+    ...(tls
+      ? {
+        listener: Deno.listenTls({
+          hostname,
+          port,
+          cert: options.cert!,
+          key: options.key!,
+        }),
+      }
+      : { hostname, port }),
     ...(options.onListen ? { onListen: options.onListen } : {}),
     ...(log
       ? { log: (entry) => log(formatAccessLog(entry, { utc: true })) }
@@ -339,6 +374,8 @@ const SPEC = {
   "trust-forwarded": { kind: "boolean" },
   "preserve-host": { kind: "boolean" },
   ca: { kind: "list" },
+  cert: { kind: "string" },
+  key: { kind: "string" },
   quiet: { kind: "boolean", short: "q" },
   help: { kind: "boolean", short: "h" },
 } as const;
@@ -356,11 +393,14 @@ Options:
   --trust-forwarded    keep inbound X-Forwarded-* and append to them
   --preserve-host      send the client's Host header to the upstream
   --ca FILE            trust this CA (PEM) for an https upstream (needs --allow-read)
+  --cert FILE          serve HTTPS with this certificate chain (PEM), with --key
+  --key FILE           the certificate's private key (PEM) (both need --allow-read)
   -q, --quiet          no access log
   -h, --help           this help
 
 Permissions: --allow-net
-  (narrowest: --allow-net=127.0.0.1:8000,<upstream host:port>)`;
+  (narrowest: --allow-net=127.0.0.1:8000,<upstream host:port>;
+  --allow-read=FILE,... for --ca, --cert and --key)`;
 
 /**
  * The command-line entry point.
@@ -393,6 +433,16 @@ export async function main(args: string[]): Promise<number> {
     );
   }
   const caCerts = await Promise.all(flags.ca.map((f) => Deno.readTextFile(f)));
+  if ((flags.cert === undefined) !== (flags.key === undefined)) {
+    throw new UsageError("--cert and --key go together");
+  }
+  const cert = flags.cert === undefined
+    ? undefined
+    : await Deno.readTextFile(flags.cert);
+  const key = flags.key === undefined
+    ? undefined
+    : await Deno.readTextFile(flags.key);
+  const scheme = cert === undefined ? "http" : "https";
   const client = new HttpClient({ maxIdlePerOrigin: MAX_IDLE });
   // One write per batch of lines, not one console.log per request.
   const logs = flags.quiet ? undefined : lineBuffer(Deno.stdout);
@@ -407,11 +457,14 @@ export async function main(args: string[]): Promise<number> {
     ...(logs ? { log: logs.log } : {}),
     port: flags.port ?? 8000,
     hostname: flags.hostname ?? "127.0.0.1",
+    ...(cert === undefined ? {} : { cert, key: key! }),
     onListen: (addr) => {
       const host = addr.hostname.includes(":")
         ? `[${addr.hostname}]`
         : addr.hostname;
-      console.log(`Serving HTTP on http://${host}:${addr.port}/`);
+      console.log(
+        `Serving ${scheme.toUpperCase()} on ${scheme}://${host}:${addr.port}/`,
+      );
     },
   });
   let stopping = false;

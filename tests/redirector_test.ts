@@ -10,8 +10,10 @@ import {
   assertEquals,
   assertMatch,
   assertStringIncludes,
+  assertThrows,
 } from "./_assert.ts";
 import { startMockServer } from "./_mock_server.ts";
+import { testCerts } from "./_tls.ts";
 
 interface Seen {
   method: string;
@@ -586,4 +588,50 @@ Deno.test("redirector passes the upstream's reason phrase, header case and order
     await front.shutdown();
     await upstream.close();
   }
+});
+
+Deno.test("redirector serves HTTPS with --cert/--key and says https upstream and in rewritten locations", async () => {
+  const { caCert, cert, key } = await testCerts();
+  const seen: Seen[] = [];
+  const upstream = startUpstream(seen);
+  const front = serveRedirector({
+    upstream: `http://127.0.0.1:${upstream.addr.port}/app/`,
+    port: 0,
+    cert,
+    key,
+  });
+  const client = new HttpClient();
+  try {
+    const base = `https://localhost:${front.addr.port}`;
+    const res = await client.request(`${base}/redirect`, {
+      caCerts: [caCert],
+    });
+    assertEquals(res.status, 302);
+    assertEquals(res.headers.get("location"), `${base}/landing?x=1`);
+    await res.bytes();
+    assertEquals(seen[0]!.headers.get("x-forwarded-proto"), "https");
+    const plain = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: front.addr.port,
+    });
+    await plain.write(new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n"));
+    const reply = await new Response(plain.readable).arrayBuffer().catch(() =>
+      new ArrayBuffer(0)
+    );
+    assert(
+      !new TextDecoder().decode(reply).startsWith("HTTP/1.1 2"),
+      "plain HTTP is not served on the TLS port",
+    );
+  } finally {
+    client.close();
+    await front.shutdown();
+    await upstream.shutdown();
+  }
+});
+
+Deno.test("serveRedirector refuses a certificate without its key", () => {
+  assertThrows(
+    () => serveRedirector({ upstream: "http://127.0.0.1:1/", cert: "x" }),
+    TypeError,
+  );
 });
