@@ -78,6 +78,8 @@ export interface ServerContext {
 
 /** Request body left unread that is read and dropped to keep the connection. */
 const DRAIN_MAX = 256 * 1024;
+/** The longest a refused client is read from before its socket closes. */
+const LINGER_MS = 2000;
 /** Pieces a stream or source body is pumped in. */
 const PUMP_SIZE = 256 * 1024;
 /** Bodies up to this size go out in the same write as the head. */
@@ -266,6 +268,35 @@ export class ServerConn {
       body.length,
       start,
     );
+    await this.#linger();
+  }
+
+  /**
+   * Half-closes and reads what the client still sends, within a bound, before
+   * the socket is closed: closing with unread bytes would reset the
+   * connection and could destroy the error response before the client reads
+   * it (what nginx calls a lingering close).
+   */
+  async #linger(): Promise<void> {
+    try {
+      await this.conn.closeWrite();
+    } catch {
+      return;
+    }
+    const scratch = new Uint8Array(16 * 1024);
+    let left = DRAIN_MAX;
+    this.#arm(Math.min(LINGER_MS, this.#ctx.headersTimeout));
+    try {
+      while (left > 0) {
+        const n = await this.conn.read(scratch);
+        if (n === null) return;
+        left -= n;
+      }
+    } catch {
+      /* reset, closed or timed out: done either way */
+    } finally {
+      this.opLimit = 0;
+    }
   }
 
   /** Serves one request; true when the connection may carry another. */
