@@ -8,6 +8,7 @@
 
 import { ProtocolError } from "./errors.ts";
 import type { Reply } from "./reply.ts";
+import { decodeByteString } from "./_byte_string.ts";
 
 /**
  * Reads a FEAT reply into a map of upper-case feature names to their
@@ -197,17 +198,9 @@ export function decodeListing(bytes: Uint8Array): string {
     try {
       text += strictUtf8.decode(line);
     } catch {
-      text += latin1(line);
+      text += decodeByteString(line);
     }
     start = end;
-  }
-  return text;
-}
-
-function latin1(bytes: Uint8Array): string {
-  let text = "";
-  for (let i = 0; i < bytes.length; i += 4096) {
-    text += String.fromCharCode(...bytes.subarray(i, i + 4096));
   }
   return text;
 }

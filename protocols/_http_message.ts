@@ -13,6 +13,7 @@ import {
   ProtocolError,
 } from "./errors.ts";
 import type { BufferedReader } from "./buffered_reader.ts";
+import { decodeByteString } from "./_byte_string.ts";
 
 /**
  * The server broke HTTP/1.1 framing or syntax: a malformed status line, an
@@ -129,10 +130,7 @@ export interface HeadProgress {
 
 const LF = 10;
 const CR = 13;
-/** Bytes per `String.fromCharCode` call, well inside engine argument limits. */
-const DECODE_SLICE = 8192;
 const utf8 = new TextDecoder();
-const NON_ASCII_REGEXP = /[\u0080-\uffff]/;
 
 /** The index just past the blank line ending a head that starts at 0, or -1. */
 function headEnd(view: Uint8Array, from: number): number {
@@ -190,7 +188,11 @@ export async function readResponseHead(
       const end = headEnd(view, scanned);
       if (end > 0) {
         if (end > limits.maxBytes) throw tooLarge(limits);
-        const head = fieldsFrom(isoLatin1(view.subarray(0, end)), status);
+        const head = fieldsFrom(
+          // One character per byte, so obs-text passes a proxy unchanged.
+          decodeByteString(view.subarray(0, end)),
+          status,
+        );
         reader.consume(end);
         if (head.fields.length > limits.maxCount) {
           throw new HttpProtocolError(
@@ -240,26 +242,6 @@ function wholeAsciiHead(
     throw new HttpProtocolError(`More than ${limits.maxCount} header lines`);
   }
   return { head, end };
-}
-
-/**
- * Decodes bytes as ISO-8859-1, one character per byte, so that obs-text in a
- * field value passes through a proxy unchanged (`Headers` takes such
- * strings and writes the same bytes back).
- */
-function isoLatin1(bytes: Uint8Array): string {
-  // The UTF-8 decoder has a fast path for ASCII, where both agree.
-  const ascii = utf8.decode(bytes);
-  if (!NON_ASCII_REGEXP.test(ascii)) return ascii;
-  if (bytes.length <= DECODE_SLICE) {
-    return String.fromCharCode.apply(null, bytes as unknown as number[]);
-  }
-  let text = "";
-  for (let i = 0; i < bytes.length; i += DECODE_SLICE) {
-    const part = bytes.subarray(i, i + DECODE_SLICE);
-    text += String.fromCharCode.apply(null, part as unknown as number[]);
-  }
-  return text;
 }
 
 function tooLarge(limits: HeaderLimits): HttpProtocolError {

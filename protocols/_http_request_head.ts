@@ -11,6 +11,7 @@
  */
 
 import { HttpProtocolError, trimOws } from "./_http_message.ts";
+import { decodeByteString } from "./_byte_string.ts";
 
 /**
  * A request the server refuses, with the status to answer: 400 for bad
@@ -92,7 +93,6 @@ const BAD_CHAR_REGEXP = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)/;
 // deno-lint-ignore no-control-regex
 const BAD_TARGET_REGEXP = /[\x00-\x20\x7f"<>\\^`{|}]/;
 const NON_ASCII_REGEXP = /[\u0080-\uffff]/;
-const utf8 = new TextDecoder();
 
 /**
  * Finds the end of a request head in `view`, scanning from `from` (the
@@ -150,22 +150,6 @@ export function scanRequestHead(
     throw new HttpRequestError(431, "Request header section too large");
   }
   return { resume: start };
-}
-
-/**
- * Decodes bytes one character per byte (ISO-8859-1), so obs-text in a field
- * value reaches the upstream as the same bytes.
- */
-function latin1(bytes: Uint8Array): string {
-  const ascii = utf8.decode(bytes);
-  // Only ASCII decodes to one character per byte and no U+FFFD.
-  if (ascii.length === bytes.length && !ascii.includes("\uFFFD")) return ascii;
-  let text = "";
-  for (let i = 0; i < bytes.length; i += 8192) {
-    const part = bytes.subarray(i, i + 8192);
-    text += String.fromCharCode.apply(null, part as unknown as number[]);
-  }
-  return text;
 }
 
 /** Percent-encodes each byte of `target` outside ASCII. */
@@ -298,7 +282,8 @@ export function parseRequestHead(
   bytes: Uint8Array,
   limits: RequestHeadLimits,
 ): RequestHead {
-  const text = latin1(bytes);
+  // One character per byte, so obs-text reaches the upstream as the same bytes.
+  const text = decodeByteString(bytes);
   if (BAD_CHAR_REGEXP.test(text)) {
     throw bad("Request head holds a control character, which is refused");
   }

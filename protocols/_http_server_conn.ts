@@ -21,7 +21,6 @@ import {
 import { ServerRequest } from "./_http_server_request.ts";
 import {
   type BodySource,
-  encodeByteString,
   isBodySource,
   planResponse,
   type ResponsePlan,
@@ -29,6 +28,7 @@ import {
   standardReason,
 } from "./_http_server_response.ts";
 import { ConnectionClosedError, TimeoutError } from "./errors.ts";
+import { writeByteString } from "./_byte_string.ts";
 
 /** One request as the server logs it (the fields of a Common Log Format line). */
 export interface ServerLogEntry {
@@ -437,7 +437,7 @@ export class ServerConn {
       this.#out = new Uint8Array(Math.max(size, this.#out.length * 2, 8192));
     }
     const out = this.#out;
-    const start = encodeByteString(plan.head, out, 0);
+    const start = writeByteString(plan.head, out, 0);
     const end = start + length;
     let n = start;
     try {
@@ -542,7 +542,7 @@ export class ServerConn {
       this.#out = new Uint8Array(Math.max(size, this.#out.length * 2, 8192));
     }
     const out = this.#out;
-    let n = encodeByteString(head, out, 0);
+    let n = writeByteString(head, out, 0);
     if (body) {
       out.set(body, n);
       n += body.length;

@@ -285,38 +285,6 @@ export function planResponse(
 }
 
 /**
- * Writes `text` (one character per byte) into `out` at `offset`.
- *
- * @param text The text; each character must be at most U+00FF.
- * @param out The destination, large enough for `text.length` bytes.
- * @param offset Where to start.
- * @returns The number of bytes written.
- * @throws {TypeError} When a character is past U+00FF.
- */
-export function encodeByteString(
-  text: string,
-  out: Uint8Array,
-  offset: number,
-): number {
-  // UTF-8 and ISO-8859-1 agree on ASCII, and only ASCII text encodes to as
-  // many bytes as it has characters: no scan is needed to know.
-  const { written } = encoder.encodeInto(text, out.subarray(offset));
-  if (written === text.length) return written;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 0xff) {
-      throw new TypeError(
-        `Header text holds a character past U+00FF: ${
-          JSON.stringify(text.slice(Math.max(0, i - 20), i + 20))
-        }`,
-      );
-    }
-    out[offset + i] = c;
-  }
-  return text.length;
-}
-
-/**
  * Whether a body is a {@linkcode BodySource} rather than a stream.
  *
  * @param body A stream or a source.

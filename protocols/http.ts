@@ -49,6 +49,7 @@ import {
   type ResponseHead,
 } from "./_http_message.ts";
 import { ClientResponse } from "./_http_response.ts";
+import { writeByteString } from "./_byte_string.ts";
 
 export { HttpProtocolError } from "./_http_message.ts";
 
@@ -531,7 +532,7 @@ function encodeHead(text: string): Uint8Array {
   // As many bytes as characters: all ASCII, where both encodings agree.
   if (utf8.length === text.length || WIDE_REGEXP.test(text)) return utf8;
   const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  writeByteString(text, out, 0);
   return out;
 }
 
