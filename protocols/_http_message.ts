@@ -282,52 +282,87 @@ function fieldsFrom(text: string, status: StatusLine): ResponseHead {
     let end = lf;
     if (end > pos && text.charCodeAt(end - 1) === CR) end--;
     if (end === pos) return head;
-    const first = text.charCodeAt(pos);
-    if (first === 32 || first === 9) {
-      throw new HttpProtocolError(
-        "Obsolete line folding in a header section is refused",
-      );
-    }
-    // A token and a colon, matched in place: no slice for the test.
-    NAME_COLON_REGEXP.lastIndex = pos;
-    const named = NAME_COLON_REGEXP.test(text) &&
-      NAME_COLON_REGEXP.lastIndex <= end;
-    const colon = NAME_COLON_REGEXP.lastIndex - 1;
-    if (!named) {
-      throw new HttpProtocolError(
-        `Malformed header line: ${
-          JSON.stringify(text.slice(pos, Math.min(end, pos + 100)))
-        }`,
-      );
-    }
-    const name = text.slice(pos, colon);
-    const value = trimOws(text, colon + 1, end);
-    head.fields.push([name, value]);
+    const field = fieldLine(text, pos, end);
+    if (typeof field === "string") throw new HttpProtocolError(field);
+    const [name, value] = field;
+    head.fields.push(field);
     noteFraming(head, name, value);
     pos = lf + 1;
   }
 }
 
 /**
- * The text between `start` and `end` without the optional whitespace (SP and
- * HTAB only, RFC 9110 §5.6.3) around it: `trim()` would also take an obs-text
- * U+00A0 off the edge of a value.
+ * Parses one field line of a decoded head, `text[pos, end)` without its line
+ * ending: a token, a colon, and the value without the whitespace around it.
+ * Obs-fold (a line that starts with SP or HTAB) and anything but a token
+ * before the colon are refused.
  *
- * @param text The text.
- * @param start Where the value starts.
- * @param end Where it ends (exclusive).
- * @returns The value without surrounding SP and HTAB.
+ * @param text The decoded head.
+ * @param pos Where the line starts.
+ * @param end Where it ends, before CRLF.
+ * @returns The name (as sent) and value, or why the line is refused.
  *
  * @example Usage
  * ```ts
- * import { trimOws } from "./_http_message.ts";
+ * import { fieldLine } from "./_http_message.ts";
  * import { assertEquals } from "../tests/_assert.ts";
  *
- * const line = "X: \t a b \u00a0\t";
- * assertEquals(trimOws(line, 2, line.length), "a b \u00a0");
+ * assertEquals(fieldLine("Host:  a \r\n", 0, 9), ["Host", "a"]);
+ * assertEquals(typeof fieldLine("Host : a\r\n", 0, 8), "string");
  * ```
  */
-export function trimOws(text: string, start: number, end: number): string {
+export function fieldLine(
+  text: string,
+  pos: number,
+  end: number,
+): [string, string] | string {
+  const first = text.charCodeAt(pos);
+  if (first === 32 || first === 9) {
+    return "Obsolete line folding in a header section is refused";
+  }
+  // A token and a colon, matched in place: no slice for the test.
+  NAME_COLON_REGEXP.lastIndex = pos;
+  if (!NAME_COLON_REGEXP.test(text) || NAME_COLON_REGEXP.lastIndex > end) {
+    return `Malformed header line: ${
+      JSON.stringify(text.slice(pos, Math.min(end, pos + 100)))
+    }`;
+  }
+  const colon = NAME_COLON_REGEXP.lastIndex - 1;
+  return [text.slice(pos, colon), trimOws(text, colon + 1, end)];
+}
+
+/**
+ * The lowercased, trimmed, non-empty items of comma-separated field values
+ * (Connection options, transfer codings, Content-Length lists).
+ *
+ * @param values The field values.
+ * @returns The items, in order.
+ *
+ * @example Usage
+ * ```ts
+ * import { listItems } from "./_http_message.ts";
+ * import { assertEquals } from "../tests/_assert.ts";
+ *
+ * assertEquals(listItems(["Keep-Alive, ", " Upgrade"]), ["keep-alive", "upgrade"]);
+ * ```
+ */
+export function listItems(values: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const value of values) {
+    for (const part of value.split(",")) {
+      const item = part.trim().toLowerCase();
+      if (item) out.push(item);
+    }
+  }
+  return out;
+}
+
+/**
+ * The text between `start` and `end` without the optional whitespace (SP and
+ * HTAB only, RFC 9110 §5.6.3) around it: `trim()` would also take an obs-text
+ * U+00A0 off the edge of a value.
+ */
+function trimOws(text: string, start: number, end: number): string {
   while (start < end) {
     const c = text.charCodeAt(start);
     if (c !== 32 && c !== 9) break;
@@ -406,8 +441,7 @@ export function responseFraming(method: string, head: ResponseHead): Framing {
         "Response has both Content-Length and Transfer-Encoding",
       );
     }
-    const codings = head.transferEncoding.flatMap((v) => v.split(","))
-      .map((s) => s.trim().toLowerCase()).filter(Boolean);
+    const codings = listItems(head.transferEncoding);
     // Only chunked is decoded: a body under another coding (gzip, chunked)
     // would reach the caller, or a proxy's client, still coded and with
     // nothing left to say so. Go's client refuses these too.
@@ -440,9 +474,7 @@ export function keepAlive(head: ResponseHead): boolean {
     if (only === "keep-alive") return true;
     if (only === "close") return false;
   }
-  const tokens = values.flatMap((v) =>
-    v.toLowerCase().split(",").map((s) => s.trim())
-  );
+  const tokens = listItems(values);
   if (tokens.includes("close")) return false;
   return head.version === "HTTP/1.1" || tokens.includes("keep-alive");
 }

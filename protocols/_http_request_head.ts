@@ -10,7 +10,7 @@
  * @module
  */
 
-import { HttpProtocolError, trimOws } from "./_http_message.ts";
+import { fieldLine, HttpProtocolError, listItems } from "./_http_message.ts";
 import { decodeByteString } from "./_byte_string.ts";
 
 /**
@@ -82,8 +82,6 @@ export interface RequestHeadLimits {
 const LF = 10;
 const CR = 13;
 const TOKEN_REGEXP = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** A field name and its colon, at `lastIndex` (sticky). */
-const NAME_COLON_REGEXP = /[!#$%&'*+\-.^_`|~0-9A-Za-z]+:/y;
 const DIGITS_REGEXP = /^\d{1,15}$/;
 const VERSION_REGEXP = /^HTTP\/(\d)\.(\d)$/;
 /** Controls other than HTAB, and a CR not before an LF, anywhere in a head. */
@@ -200,18 +198,6 @@ function parseRequestLine(
   return { method, target: asciiTarget(target), version };
 }
 
-/** The lowercased tokens of comma-separated values. */
-function tokens(values: string[]): string[] {
-  const out: string[] = [];
-  for (const value of values) {
-    for (const part of value.split(",")) {
-      const t = part.trim().toLowerCase();
-      if (t) out.push(t);
-    }
-  }
-  return out;
-}
-
 function framingOf(
   head: RequestHead,
   lengths: string[] | undefined,
@@ -219,7 +205,7 @@ function framingOf(
 ): void {
   if (lengths) {
     let length: number | undefined;
-    for (const v of tokens(lengths)) {
+    for (const v of listItems(lengths)) {
       if (!DIGITS_REGEXP.test(v)) {
         throw bad(`Invalid Content-Length: ${JSON.stringify(v.slice(0, 40))}`);
       }
@@ -238,7 +224,7 @@ function framingOf(
     if (head.version === "HTTP/1.0") {
       throw bad("Transfer-Encoding in an HTTP/1.0 request");
     }
-    const list = tokens(codings);
+    const list = listItems(codings);
     if (list[list.length - 1] !== "chunked") {
       throw bad("Transfer-Encoding does not end with chunked");
     }
@@ -307,31 +293,16 @@ export function parseRequestHead(
   while (true) {
     const end = text.indexOf("\r\n", pos);
     if (end === pos) break;
-    const first = text.charCodeAt(pos);
-    if (first === 32 || first === 9) {
-      throw bad("Obsolete line folding in a header section is refused");
-    }
-    // A token and a colon, matched in place: no slice for the test.
-    NAME_COLON_REGEXP.lastIndex = pos;
-    const named = NAME_COLON_REGEXP.test(text) &&
-      NAME_COLON_REGEXP.lastIndex <= end;
-    const colon = NAME_COLON_REGEXP.lastIndex - 1;
-    if (!named) {
-      throw bad(
-        `Malformed header line: ${
-          JSON.stringify(text.slice(pos, Math.min(end, pos + 100)))
-        }`,
-      );
-    }
-    const name = text.slice(pos, colon);
+    const field = fieldLine(text, pos, end);
+    if (typeof field === "string") throw bad(field);
     if (head.fields.length === limits.maxHeaderCount) {
       throw new HttpRequestError(
         431,
         `More than ${limits.maxHeaderCount} header lines`,
       );
     }
-    const value = trimOws(text, colon + 1, end);
-    head.fields.push([name, value]);
+    const [name, value] = field;
+    head.fields.push(field);
     switch (name.length) {
       case 4:
         if (name.toLowerCase() === "host") hosts++;
@@ -365,7 +336,7 @@ export function parseRequestHead(
     throw bad("HTTP/1.1 request without a Host field");
   }
   framingOf(head, lengths, codings);
-  const options = connection ? tokens(connection) : [];
+  const options = connection ? listItems(connection) : [];
   head.keepAlive = head.version === "HTTP/1.1"
     ? !options.includes("close")
     : options.includes("keep-alive") && !options.includes("close");
