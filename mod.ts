@@ -56,6 +56,7 @@ export {
   type WriteCommandOptions,
 } from "./protocols/text_proto.ts";
 export { dial, type DialOptions } from "./protocols/dial.ts";
+export { type ByteSink, writeAll } from "./protocols/write_all.ts";
 export {
   DEFAULT_MAX_LISTING_ENTRIES,
   formatFtpTime,

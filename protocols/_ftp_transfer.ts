@@ -17,6 +17,7 @@ import { ConnectionClosedError, TimeoutError } from "./errors.ts";
 import { startInterval, startTimer } from "./_timer.ts";
 import type { Reply } from "./reply.ts";
 import type { TextProtoConn } from "./text_proto.ts";
+import { writeAll } from "./write_all.ts";
 
 /** Progress of one transfer, given to `onProgress` callbacks. */
 export interface FtpProgress {
@@ -493,12 +494,4 @@ export async function downloadToWriter(
   }
   await transfer.finish();
   return transferred;
-}
-
-async function writeAll(
-  writer: TransferWriter,
-  bytes: Uint8Array,
-): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) off += await writer.write(bytes.subarray(off));
 }

@@ -29,6 +29,7 @@ import {
 } from "./_http_server_response.ts";
 import { ConnectionClosedError, TimeoutError } from "./errors.ts";
 import { writeByteString } from "./_byte_string.ts";
+import { writeAll } from "./write_all.ts";
 
 /** One request as the server logs it (the fields of a Common Log Format line). */
 export interface ServerLogEntry {
@@ -557,10 +558,7 @@ export class ServerConn {
   async #write(bytes: Uint8Array): Promise<void> {
     this.#arm(this.#ctx.sendTimeout);
     try {
-      let off = 0;
-      while (off < bytes.length) {
-        off += await this.conn.write(bytes.subarray(off));
-      }
+      await writeAll(this.conn, bytes);
     } catch (err) {
       throw this.#translate(err, "write to the client");
     } finally {

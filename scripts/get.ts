@@ -45,6 +45,7 @@ import {
   UsageError,
 } from "./_cli.ts";
 import { createDefaultRegistry, type ProtocolPlugin } from "../plugins/mod.ts";
+import { writeAll } from "../protocols/write_all.ts";
 
 const SPEC = {
   output: {
@@ -156,15 +157,6 @@ function statusLine(res: Response): string {
 function printHead(res: Response, write: (line: string) => void): void {
   write(statusLine(res));
   res.headers.forEach((value, key) => write(`${key} = ${value}`));
-}
-
-async function writeAll(
-  target: { write(p: Uint8Array): Promise<number> },
-  chunk: Uint8Array,
-): Promise<void> {
-  for (let off = 0; off < chunk.length;) {
-    off += await target.write(chunk.subarray(off));
-  }
 }
 
 /** The directory a temporary file for `path` goes to. */

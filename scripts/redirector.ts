@@ -59,6 +59,7 @@ import {
   type ServerResponse,
 } from "../protocols/http_server.ts";
 import { TimeoutError } from "../protocols/errors.ts";
+import { writeAll } from "../protocols/write_all.ts";
 
 /** Request bodies with a Content-Length up to this size are read whole first. */
 const BUFFERED_BODY = 64 * 1024;
@@ -116,11 +117,6 @@ function hostOf(req: ServerRequest): string | undefined {
 function isWebSocket(upgrade: string | undefined): boolean {
   return upgrade !== undefined &&
     upgrade.split(",").some((p) => p.trim().toLowerCase() === "websocket");
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
 }
 
 /** Copies `from` to `to` (after `first`) until `from` ends, then half-closes `to`. */
