@@ -352,6 +352,73 @@ export class BodyReader {
 }
 
 /**
+ * A body as a byte stream: a BYOB reader gets the bytes straight into its
+ * own buffer, a default reader gets pieces from {@linkcode BodyReader.next}.
+ *
+ * @param body The body.
+ * @param finish Called once: `true` when the body was read to its end,
+ * `false` when it failed or the stream was cancelled.
+ * @param start Awaited before the first read (a server sends `100
+ * Continue` there).
+ * @returns The stream.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const stream = bodyStream(reader, (ok) => ok ? pool.release(conn) : conn.close());
+ * ```
+ */
+export function bodyStream(
+  body: BodyReader,
+  finish: (ok: boolean) => void,
+  start?: () => Promise<void>,
+): ReadableStream<Uint8Array> {
+  let started = start === undefined;
+  return new ReadableStream({
+    type: "bytes",
+    async pull(controller) {
+      try {
+        if (!started) {
+          started = true;
+          await start!();
+        }
+        const request = controller.byobRequest;
+        const view = request?.view;
+        if (request && view) {
+          const n = await body.readInto(
+            new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
+          );
+          if (n === null) {
+            finish(true);
+            controller.close();
+            request.respond(0);
+            return;
+          }
+          request.respond(n);
+        } else {
+          const chunk = await body.next();
+          if (chunk === null) {
+            finish(true);
+            controller.close();
+            return;
+          }
+          controller.enqueue(chunk);
+        }
+        if (body.done) {
+          finish(true);
+          controller.close();
+        }
+      } catch (err) {
+        finish(false);
+        controller.error(err);
+      }
+    },
+    cancel() {
+      finish(false);
+    },
+  }, { highWaterMark: 0 });
+}
+
+/**
  * Reads a whole body into one array: of `length` bytes when it is known
  * (one allocation), otherwise piece by piece.
  *

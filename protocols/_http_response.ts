@@ -11,7 +11,7 @@
  */
 
 import type { HttpResponse } from "./http.ts";
-import { type BodyReader, readWholeBody } from "./_http_body.ts";
+import { type BodyReader, bodyStream, readWholeBody } from "./_http_body.ts";
 import type { ResponseHead } from "./_http_message.ts";
 
 /** Ends a response's use of its connection: `true` when the body was read to its end. */
@@ -27,52 +27,6 @@ function toHeaders(lines: readonly [string, string][]): Headers {
     }
   }
   return headers;
-}
-
-/** Streams a body; the connection is finished when it ends, fails or is cancelled. */
-function bodyStream(
-  body: BodyReader,
-  finish: FinishBody,
-): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    type: "bytes",
-    async pull(controller) {
-      try {
-        const request = controller.byobRequest;
-        const view = request?.view;
-        if (request && view) {
-          const n = await body.readInto(
-            new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
-          );
-          if (n === null) {
-            finish(true);
-            controller.close();
-            request.respond(0);
-            return;
-          }
-          request.respond(n);
-        } else {
-          const chunk = await body.next();
-          if (chunk === null) {
-            finish(true);
-            controller.close();
-            return;
-          }
-          controller.enqueue(chunk);
-        }
-        if (body.done) {
-          finish(true);
-          controller.close();
-        }
-      } catch (err) {
-        finish(false);
-        controller.error(err);
-      }
-    },
-    cancel() {
-      finish(false);
-    },
-  }, { highWaterMark: 0 });
 }
 
 /** A response whose header view and body stream are made on first use. */

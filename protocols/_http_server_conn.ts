@@ -284,15 +284,9 @@ export class ServerConn {
     } catch {
       return;
     }
-    const scratch = new Uint8Array(16 * 1024);
-    let left = DRAIN_MAX;
     this.#arm(Math.min(LINGER_MS, this.#ctx.headersTimeout));
     try {
-      while (left > 0) {
-        const n = await this.conn.read(scratch);
-        if (n === null) return;
-        left -= n;
-      }
+      await discard((p) => this.conn.read(p));
     } catch {
       /* reset, closed or timed out: done either way */
     } finally {
@@ -372,16 +366,9 @@ export class ServerConn {
 
   /** Reads and drops what is left of a request body, within a bound. */
   async #drain(body: BodyReader): Promise<boolean> {
-    const scratch = new Uint8Array(16 * 1024);
-    let left = DRAIN_MAX;
     this.#readLimit = this.#ctx.bodyTimeout;
     try {
-      while (left > 0) {
-        const n = await body.readInto(scratch);
-        if (n === null) return true;
-        left -= n;
-      }
-      return body.done;
+      return await discard((p) => body.readInto(p)) || body.done;
     } catch {
       return false;
     } finally {
@@ -644,6 +631,22 @@ class InlineBodyError extends Error {
   constructor(cause: unknown) {
     super("Response body failed before it was sent", { cause });
   }
+}
+
+/**
+ * Reads and drops up to {@linkcode DRAIN_MAX} bytes; true when `read` came
+ * to its end within them.
+ */
+async function discard(
+  read: (p: Uint8Array) => Promise<number | null>,
+): Promise<boolean> {
+  const scratch = new Uint8Array(16 * 1024);
+  for (let left = DRAIN_MAX; left > 0;) {
+    const n = await read(scratch);
+    if (n === null) return true;
+    left -= n;
+  }
+  return false;
 }
 
 function internalError(): ServerResponse {

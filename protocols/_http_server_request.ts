@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type BodyReader, readWholeBody } from "./_http_body.ts";
+import { type BodyReader, bodyStream, readWholeBody } from "./_http_body.ts";
 import type { RequestHead } from "./_http_request_head.ts";
 
 /** What a request needs from its connection. */
@@ -17,8 +17,6 @@ export interface RequestChannel {
   /** Sends `100 Continue` (once) before the first body read. */
   continueOnce(): Promise<void>;
 }
-
-const BODY_CHUNK = 64 * 1024;
 
 /**
  * One request to the server.
@@ -135,21 +133,11 @@ export class ServerRequest {
     if (this.#stream !== undefined) return this.#stream;
     if (this.#body === null || this.#taken) return this.#stream = null;
     this.#taken = true;
-    return this.#stream = new ReadableStream({
-      type: "bytes",
-      autoAllocateChunkSize: BODY_CHUNK,
-      pull: async (controller) => {
-        const request = controller.byobRequest!;
-        const view = request.view as Uint8Array;
-        const n = await this.readInto(view);
-        if (n === null) {
-          controller.close();
-          request.respond(0);
-        } else {
-          request.respond(n);
-        }
-      },
-    });
+    return this.#stream = bodyStream(
+      this.#body,
+      () => {},
+      () => this.#channel.continueOnce(),
+    );
   }
 
   /**
