@@ -340,40 +340,6 @@ export function rewriteLocation(
   return isAbsolute ? `${front}${rest}` : rest;
 }
 
-/**
- * Joins the upstream's path prefix and the request's path and query.
- *
- * @param upstream The upstream base URL.
- * @param pathAndQuery The request's path and query (starting with `/`).
- * @returns The upstream URL to request.
- *
- * @example Usage
- * ```ts
- * import { upstreamUrl } from "./_redirector_headers.ts";
- * import { assertEquals } from "../tests/_assert.ts";
- *
- * assertEquals(upstreamUrl(new URL("http://u:1/app/"), "/a?b=1").href, "http://u:1/app/a?b=1");
- * assertEquals(upstreamUrl(new URL("http://u:1"), "/").href, "http://u:1/");
- * ```
- */
-export function upstreamUrl(upstream: URL, pathAndQuery: string): URL {
-  const prefix = upstream.pathname.replace(/\/$/, "");
-  if (
-    pathAndQuery.startsWith("/") && !pathAndQuery.includes("#") &&
-    !upstream.username && !upstream.password
-  ) {
-    // Parsing the joined string once gives what the setters below give.
-    return new URL(
-      `${upstream.protocol}//${upstream.host}${prefix}${pathAndQuery}`,
-    );
-  }
-  const url = new URL(upstream.href);
-  const q = pathAndQuery.indexOf("?");
-  url.pathname = prefix + (q >= 0 ? pathAndQuery.slice(0, q) : pathAndQuery);
-  url.search = q >= 0 ? pathAndQuery.slice(q) : "";
-  return url;
-}
-
 /** Targets that a URL parser would change: dot segments, a fragment, a backslash. */
 const NEEDS_PARSE_REGEXP = /\/\.|%2e|#|\\/i;
 

@@ -2,7 +2,6 @@ import { serveRedirector } from "../scripts/redirector.ts";
 import {
   forwardRequestHeaders,
   forwardResponseHeaders,
-  upstreamUrl,
 } from "../scripts/_redirector_headers.ts";
 import { HttpClient } from "../protocols/http.ts";
 import {
@@ -385,36 +384,6 @@ Deno.test(
       ),
       [["Location", "https://x/a, https://x/b"], ["via", "1.1 inetkit"]],
     );
-  },
-);
-
-Deno.test(
-  "upstreamUrl() joins paths the same way with and without the fast path",
-  {
-    permissions: "none",
-  },
-  () => {
-    for (const base of ["http://u:1/app/", "http://u:1", "https://u/a/b"]) {
-      const upstream = new URL(base);
-      for (
-        const path of [
-          "/",
-          "/a/../../x",
-          "/%2e%2e/secret",
-          "/a b/ü?q=1 2&r=ü",
-          "/a\\b",
-          "/?",
-          "/x?y?z",
-        ]
-      ) {
-        const slow = new URL(upstream.href);
-        const q = path.indexOf("?");
-        const prefix = upstream.pathname.replace(/\/$/, "");
-        slow.pathname = prefix + (q >= 0 ? path.slice(0, q) : path);
-        slow.search = q >= 0 ? path.slice(q) : "";
-        assertEquals(upstreamUrl(upstream, path).href, slow.href, path);
-      }
-    }
   },
 );
 
