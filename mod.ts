@@ -155,6 +155,7 @@ export {
   type HttpResponse,
   request,
 } from "./protocols/http.ts";
+export { reasonPhrase } from "./protocols/http_status.ts";
 export {
   type BodySource,
   HttpRequestError,

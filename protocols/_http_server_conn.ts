@@ -25,11 +25,11 @@ import {
   planResponse,
   type ResponsePlan,
   type ServerResponse,
-  standardReason,
 } from "./_http_server_response.ts";
 import { ConnectionClosedError, TimeoutError } from "./errors.ts";
 import { writeByteString } from "./_byte_string.ts";
 import { writeAll } from "./write_all.ts";
+import { reasonPhrase } from "./http_status.ts";
 
 /** One request as the server logs it (the fields of a Common Log Format line). */
 export interface ServerLogEntry {
@@ -256,7 +256,7 @@ export class ServerConn {
     const start = performance.now();
     const text = `${err.message}\n`;
     const body = encoder.encode(text);
-    const reason = standardReason(err.status);
+    const reason = reasonPhrase(err.status);
     const head = `HTTP/1.1 ${err.status} ${reason}\r\n` +
       "Content-Type: text/plain; charset=utf-8\r\n" +
       `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`;

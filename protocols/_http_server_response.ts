@@ -9,6 +9,7 @@
  */
 
 import { checkHeader } from "./_http_message.ts";
+import { reasonPhrase } from "./http_status.ts";
 
 /**
  * A body that fills the caller's buffer, as {@linkcode HttpResponse} does:
@@ -93,40 +94,6 @@ export interface ResponsePlan {
   keepAlive: boolean;
 }
 
-const REASONS: Record<number, string> = {
-  100: "Continue",
-  101: "Switching Protocols",
-  200: "OK",
-  201: "Created",
-  202: "Accepted",
-  204: "No Content",
-  206: "Partial Content",
-  301: "Moved Permanently",
-  302: "Found",
-  303: "See Other",
-  304: "Not Modified",
-  307: "Temporary Redirect",
-  308: "Permanent Redirect",
-  400: "Bad Request",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  408: "Request Timeout",
-  411: "Length Required",
-  413: "Content Too Large",
-  414: "URI Too Long",
-  416: "Range Not Satisfiable",
-  417: "Expectation Failed",
-  431: "Request Header Fields Too Large",
-  500: "Internal Server Error",
-  501: "Not Implemented",
-  502: "Bad Gateway",
-  503: "Service Unavailable",
-  504: "Gateway Timeout",
-  505: "HTTP Version Not Supported",
-};
-
 const encoder = new TextEncoder();
 const NOT_BYTE_STRING_REGEXP = /[\u0100-\uffff]/;
 const REASON_BAD_REGEXP = /[\r\n\0]/;
@@ -144,16 +111,6 @@ function httpDate(): string {
     dateValue = new Date(now).toUTCString();
   }
   return dateValue;
-}
-
-/**
- * The standard reason phrase of a status.
- *
- * @param status The status code.
- * @returns The phrase, or `""` for a code without one.
- */
-export function standardReason(status: number): string {
-  return REASONS[status] ?? "";
 }
 
 /** The reason as bytes-in-a-string: UTF-8 when it is not a byte string. */
@@ -197,7 +154,7 @@ export function planResponse(
   if (status < 200 && !upgrade) {
     throw new TypeError(`A handler cannot answer ${status}`);
   }
-  const reason = res.reason ?? standardReason(status);
+  const reason = res.reason ?? reasonPhrase(status);
   const statusLine = `HTTP/1.1 ${status} ${reasonText(reason)}\r\n`;
   let head = "";
   const noBody = request.method === "HEAD" || status < 200 ||

@@ -46,6 +46,7 @@ import {
 } from "./_cli.ts";
 import { createDefaultRegistry, type ProtocolPlugin } from "../plugins/mod.ts";
 import { writeAll } from "../protocols/write_all.ts";
+import { reasonPhrase } from "../protocols/http_status.ts";
 
 const SPEC = {
   output: {
@@ -130,27 +131,8 @@ async function loadPlugin(spec: string): Promise<ProtocolPlugin> {
   throw new Error(`Module "${spec}" exports no plugin (default or "plugin")`);
 }
 
-/** Reason phrases for responses that carry none (every non-HTTP plugin's). */
-const REASONS: Record<number, string> = {
-  200: "OK",
-  204: "No Content",
-  206: "Partial Content",
-  301: "Moved Permanently",
-  302: "Found",
-  304: "Not Modified",
-  400: "Bad Request",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  500: "Internal Server Error",
-  502: "Bad Gateway",
-  503: "Service Unavailable",
-  504: "Gateway Timeout",
-};
-
 function statusLine(res: Response): string {
-  return `${res.status} ${res.statusText || REASONS[res.status] || ""}`
+  return `${res.status} ${res.statusText || reasonPhrase(res.status)}`
     .trimEnd();
 }
 
