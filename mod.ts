@@ -25,6 +25,7 @@ export {
   CommandInjectionError,
   ConnectError,
   ConnectionClosedError,
+  isPeerGone,
   LineTooLongError,
   ProtocolError,
   ReplyError,

@@ -13,7 +13,7 @@
  */
 
 import { BufferedReader } from "./buffered_reader.ts";
-import { ConnectionClosedError, TimeoutError } from "./errors.ts";
+import { ConnectionClosedError, isPeerGone, TimeoutError } from "./errors.ts";
 import { OperationDeadline } from "./_timer.ts";
 
 type State = { kind: "open" } | { kind: "failed"; error: Error } | {
@@ -231,12 +231,7 @@ export class HttpConn {
         cause: err,
       });
     }
-    if (
-      err instanceof Deno.errors.ConnectionReset ||
-      err instanceof Deno.errors.BrokenPipe ||
-      err instanceof Deno.errors.UnexpectedEof ||
-      err instanceof Deno.errors.ConnectionAborted
-    ) {
+    if (isPeerGone(err)) {
       const closed = new ConnectionClosedError(
         `Connection reset by peer while trying to ${operation}`,
         { cause: err },

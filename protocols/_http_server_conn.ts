@@ -26,7 +26,7 @@ import {
   type ResponsePlan,
   type ServerResponse,
 } from "./_http_server_response.ts";
-import { ConnectionClosedError, TimeoutError } from "./errors.ts";
+import { ConnectionClosedError, isPeerGone, TimeoutError } from "./errors.ts";
 import { writeByteString } from "./_byte_string.ts";
 import { writeAll } from "./write_all.ts";
 import { reasonPhrase } from "./http_status.ts";
@@ -597,9 +597,7 @@ export class ServerConn {
   /** Errors that only mean the client went away or was too slow. */
   #quiet(err: unknown): boolean {
     return this.#closed || err instanceof ConnectionClosedError ||
-      err instanceof TimeoutError ||
-      err instanceof Deno.errors.ConnectionReset ||
-      err instanceof Deno.errors.BrokenPipe ||
+      err instanceof TimeoutError || isPeerGone(err) ||
       err instanceof Deno.errors.BadResource ||
       err instanceof Deno.errors.Interrupted;
   }
@@ -609,11 +607,10 @@ export class ServerConn {
       return new TimeoutError(operation, this.opLimit || this.#ctx.sendTimeout);
     }
     if (
-      err instanceof Deno.errors.ConnectionReset ||
-      err instanceof Deno.errors.BrokenPipe ||
+      isPeerGone(err) ||
+      // Closed here (shutdown, a deadline) while the operation waited.
       err instanceof Deno.errors.BadResource ||
       err instanceof Deno.errors.Interrupted ||
-      err instanceof Deno.errors.UnexpectedEof ||
       // A TLS front: a client that is no TLS client, or fails its handshake.
       err instanceof Deno.errors.InvalidData
     ) {

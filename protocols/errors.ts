@@ -255,3 +255,27 @@ export class ConnectError extends Error {
     this.port = port;
   }
 }
+
+/**
+ * Whether a socket error means the peer went away: a reset, a broken pipe,
+ * an aborted connection, or an end of stream in the middle of a TLS record.
+ * Protocol code turns these into a {@linkcode ConnectionClosedError}.
+ *
+ * @param err What a read or write threw.
+ * @returns True for the errors of a connection the peer dropped.
+ *
+ * @example Usage
+ * ```ts
+ * import { isPeerGone } from "./errors.ts";
+ * import { assert } from "../tests/_assert.ts";
+ *
+ * assert(isPeerGone(new Deno.errors.ConnectionReset("reset")));
+ * assert(!isPeerGone(new TypeError("bad argument")));
+ * ```
+ */
+export function isPeerGone(err: unknown): boolean {
+  return err instanceof Deno.errors.ConnectionReset ||
+    err instanceof Deno.errors.BrokenPipe ||
+    err instanceof Deno.errors.ConnectionAborted ||
+    err instanceof Deno.errors.UnexpectedEof;
+}

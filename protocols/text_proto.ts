@@ -25,6 +25,7 @@ import { DotStuffer } from "./dot_stuffing.ts";
 import {
   CommandInjectionError,
   ConnectionClosedError,
+  isPeerGone,
   ProtocolError,
   ReplyError,
   TimeoutError,
@@ -578,12 +579,7 @@ export class TextProtoConn {
         cause: err,
       });
     }
-    if (
-      err instanceof Deno.errors.ConnectionReset ||
-      err instanceof Deno.errors.BrokenPipe ||
-      err instanceof Deno.errors.UnexpectedEof ||
-      err instanceof Deno.errors.ConnectionAborted
-    ) {
+    if (isPeerGone(err)) {
       const closed = new ConnectionClosedError(
         `Connection reset by peer while trying to ${operation}`,
         { cause: err },

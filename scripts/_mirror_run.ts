@@ -10,6 +10,7 @@
 import {
   ConnectError,
   ConnectionClosedError,
+  isPeerGone,
   ProtocolError,
   TimeoutError,
 } from "../protocols/errors.ts";
@@ -181,11 +182,7 @@ function isRetryable(err: unknown): boolean {
     err instanceof TimeoutError ||
     err instanceof ConnectError ||
     err instanceof ProtocolError ||
-    err instanceof SizeMismatchError ||
-    err instanceof Deno.errors.ConnectionReset ||
-    err instanceof Deno.errors.ConnectionAborted ||
-    err instanceof Deno.errors.BrokenPipe ||
-    err instanceof Deno.errors.UnexpectedEof;
+    err instanceof SizeMismatchError || isPeerGone(err);
 }
 
 function asError(err: unknown): Error {
