@@ -49,7 +49,6 @@ import {
   type ResponseHead,
 } from "./_http_message.ts";
 import { ClientResponse } from "./_http_response.ts";
-import { writeByteString } from "./_byte_string.ts";
 
 export { HttpProtocolError } from "./_http_message.ts";
 
@@ -228,7 +227,8 @@ function isStream(body: HttpBody | null | undefined): boolean {
 
 /** A serialized request head and how its body goes out. */
 interface RequestHead {
-  bytes: Uint8Array;
+  /** The head as text: one byte per character, or UTF-8 when wider. */
+  text: string;
   body: Uint8Array | ReadableStream<Uint8Array> | undefined;
   chunked: boolean;
 }
@@ -404,7 +404,7 @@ export class HttpClient {
       text += "Content-Length: 0\r\n";
     }
     text += "\r\n";
-    return { bytes: encodeHead(text), body, chunked };
+    return { text, body, chunked };
   }
 
   async #exchange(
@@ -427,7 +427,7 @@ export class HttpClient {
       if (onAbort) signal?.removeEventListener("abort", onAbort);
     };
     try {
-      if (request.body === undefined) await conn.writeAll(request.bytes);
+      if (request.body === undefined) await conn.writeHead(request.text);
       else await this.#send(conn, request);
       const head = await this.#readHead(conn);
       if (head.status === 101) {
@@ -499,13 +499,10 @@ export class HttpClient {
   ): Promise<void> {
     const { body, chunked } = head;
     if (body instanceof Uint8Array && body.length <= 64 * 1024) {
-      const all = new Uint8Array(head.bytes.length + body.length);
-      all.set(head.bytes);
-      all.set(body, head.bytes.length);
-      await conn.writeAll(all);
+      await conn.writeHead(head.text, body);
       return;
     }
-    await conn.writeAll(head.bytes);
+    await conn.writeHead(head.text);
     if (body instanceof Uint8Array) {
       await conn.writeAll(body);
     } else if (body) {
@@ -519,22 +516,6 @@ export class HttpClient {
 }
 
 function noop(): void {}
-
-const WIDE_REGEXP = /[\u0100-\uffff]/;
-
-/**
- * A request head as bytes. Characters up to U+00FF are one byte each, as
- * `fetch` sends header values, so obs-text a proxy received as ISO-8859-1
- * goes on unchanged; a head with wider characters is sent as UTF-8.
- */
-function encodeHead(text: string): Uint8Array {
-  const utf8 = encoder.encode(text);
-  // As many bytes as characters: all ASCII, where both encodings agree.
-  if (utf8.length === text.length || WIDE_REGEXP.test(text)) return utf8;
-  const out = new Uint8Array(text.length);
-  writeByteString(text, out, 0);
-  return out;
-}
 
 function unwrap(err: unknown): unknown {
   return err instanceof StaleConnection ? err.cause : err;
