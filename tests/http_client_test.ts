@@ -910,3 +910,76 @@ Deno.test("a program that read its response exits at once: pooled connections ke
     assertEquals(stdout, "200 ok");
   });
 });
+
+Deno.test("HttpClient writes each head through the connection's buffer: obs-text as one byte, wider text as UTF-8, a small body in the same piece", async () => {
+  const heads: Uint8Array[] = [];
+  await withServer(async (peer) => {
+    for (let i = 0; i < 3; i++) {
+      const lines: Uint8Array[] = [];
+      while (true) {
+        const line = await peer.reader.readLineView();
+        if (line === null) return;
+        if (line.length === 0) break;
+        lines.push(line.slice());
+      }
+      heads.push(concat(lines));
+      const length = new TextDecoder().decode(heads.at(-1)!).match(
+        /content-length: *(\d+)/i,
+      );
+      const body = length
+        ? new TextDecoder().decode(
+          await peer.reader.readExactly(Number(length[1])),
+        )
+        : "";
+      await peer.write(
+        `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      );
+    }
+  }, async (base, _server, client) => {
+    const latin = await client.request(`${base}/a`, {
+      headers: [["X-Raw", "caf\u00e9"]],
+    });
+    assertEquals(await latin.bytes(), new Uint8Array(0));
+    // A longer head on the same connection: the buffer grows.
+    const long = "v".repeat(5000);
+    const wide = await client.request(`${base}/b`, {
+      method: "POST",
+      headers: [["X-Wide", "\u20ac"], ["X-Long", long]],
+      body: "payload",
+    });
+    assertEquals(new TextDecoder().decode(await wide.bytes()), "payload");
+    const again = await client.request(`${base}/c`);
+    assertEquals(await again.bytes(), new Uint8Array(0));
+  });
+  assertEquals(heads.length, 3);
+  const [first, second, third] = heads as [Uint8Array, Uint8Array, Uint8Array];
+  assert(
+    indexOf(first, [0x63, 0x61, 0x66, 0xe9]) >= 0,
+    "U+00E9 goes as the byte E9",
+  );
+  const text = new TextDecoder().decode(second);
+  assert(text.includes("X-Wide: \u20ac"), "a wider head goes as UTF-8");
+  assert(text.includes(`X-Long: ${"v".repeat(5000)}`));
+  assert(new TextDecoder().decode(third).startsWith("GET /c HTTP/1.1"));
+});
+
+function concat(lines: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(lines.reduce((n, l) => n + l.length + 1, 0));
+  let at = 0;
+  for (const line of lines) {
+    out.set(line, at);
+    at += line.length;
+    out[at++] = 10;
+  }
+  return out;
+}
+
+function indexOf(bytes: Uint8Array, needle: number[]): number {
+  outer: for (let i = 0; i + needle.length <= bytes.length; i++) {
+    for (let j = 0; j < needle.length; j++) {
+      if (bytes[i + j] !== needle[j]) continue outer;
+    }
+    return i;
+  }
+  return -1;
+}
