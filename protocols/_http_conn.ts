@@ -35,6 +35,8 @@ const READ = "read from the peer";
 /** The longest the connection's timer is armed for at once. */
 const SLICE_MS = 1000;
 const WRITE = "write";
+/** The largest write buffer a connection keeps between requests. */
+const KEPT_OUT = 8 * 1024;
 /** A character past U+00FF: such a head goes out as UTF-8. */
 const WIDE_REGEXP = /[\u0100-\uffff]/;
 const encoder = new TextEncoder();
@@ -179,10 +181,13 @@ export class HttpConn {
     const head = WIDE_REGEXP.test(text) ? encoder.encode(text) : undefined;
     const headLength = head?.length ?? text.length;
     const size = headLength + (body?.length ?? 0);
-    if (this.#out.length < size) {
-      this.#out = new Uint8Array(Math.max(size, 2 * this.#out.length, 1024));
+    let out = this.#out;
+    if (out.length < size) {
+      out = new Uint8Array(Math.max(size, 2 * out.length, 1024));
+      // A pooled connection keeps a small buffer only: a head (and body)
+      // past 8 KiB gets an array of its own that goes with the request.
+      if (out.length <= KEPT_OUT) this.#out = out;
     }
-    const out = this.#out;
     if (head) out.set(head);
     else writeByteString(text, out, 0);
     if (body) out.set(body, headLength);

@@ -30,6 +30,7 @@ import { ConnectionClosedError, isPeerGone, TimeoutError } from "./errors.ts";
 import { writeByteString } from "./_byte_string.ts";
 import { writeAll } from "./write_all.ts";
 import { reasonPhrase } from "./http_status.ts";
+import type { BufferPool } from "./_buffer_pool.ts";
 
 /** One request as the server logs it (the fields of a Common Log Format line). */
 export interface ServerLogEntry {
@@ -75,6 +76,11 @@ export interface ServerContext {
   onError: (error: unknown) => void;
   /** Called once the connection is done with (closed or upgraded). */
   forget(conn: ServerConn): void;
+  /**
+   * Big buffers lent to a connection while it writes: `out` for a head with
+   * an inline body, `pump` for pieces of a streamed body.
+   */
+  buffers: { out: BufferPool; pump: BufferPool };
 }
 
 /** Request body left unread that is read and dropped to keep the connection. */
@@ -87,6 +93,12 @@ const PUMP_SIZE = 256 * 1024;
 const INLINE_BODY = 64 * 1024;
 /** Room before pump data for a chunk-size line. */
 const CHUNK_ROOM = 16;
+/** The largest output buffer a connection keeps between responses. */
+const KEPT_OUT = 16 * 1024;
+/** The size of the pooled output buffers: an inline body and its head. */
+export const OUT_BUFFER = INLINE_BODY + 16 * 1024;
+/** The size of the pooled pump buffers. */
+export const PUMP_BUFFER = CHUNK_ROOM + PUMP_SIZE + 2;
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 const LAST_CHUNK = new TextEncoder().encode("0\r\n\r\n");
 const CRLF = new TextEncoder().encode("\r\n");
@@ -110,9 +122,10 @@ export class ServerConn {
   #expired = false;
   #closed = false;
   #continue: "no" | "pending" | "sent" = "no";
-  /** The output buffer, made on the first response: an idle connection holds only its reader. */
+  /** The output buffer kept (up to 16 KiB), made on the first response. */
   #out = new Uint8Array(0);
-  #pump: Uint8Array | undefined;
+  /** A pooled buffer lent for the write in progress. */
+  #lent: Uint8Array | undefined;
 
   /**
    * Wraps an accepted connection.
@@ -420,11 +433,7 @@ export class ServerConn {
   /** Reads a small source body whole after the head, then writes both at once. */
   async #sendInline(plan: ResponsePlan, source: BodySource): Promise<number> {
     const length = plan.length;
-    const size = plan.head.length + length;
-    if (this.#out.length < size) {
-      this.#out = new Uint8Array(Math.max(size, this.#out.length * 2, 8192));
-    }
-    const out = this.#out;
+    const out = this.#buffer(plan.head.length + length);
     const start = writeByteString(plan.head, out, 0);
     const end = start + length;
     let n = start;
@@ -440,6 +449,7 @@ export class ServerConn {
         n += got;
       }
     } catch (err) {
+      this.#giveBack();
       throw new InlineBodyError(err);
     }
     await this.#write(out.subarray(0, end));
@@ -447,7 +457,21 @@ export class ServerConn {
   }
 
   async #pumpSource(source: BodySource, plan: ResponsePlan): Promise<number> {
-    const pump = this.#pump ??= new Uint8Array(CHUNK_ROOM + PUMP_SIZE + 2);
+    const pool = this.#ctx.buffers.pump;
+    const pump = pool.take();
+    try {
+      return await this.#pumpInto(pump, source, plan);
+    } finally {
+      // Every write is done: the buffer goes back for another connection.
+      pool.give(pump);
+    }
+  }
+
+  async #pumpInto(
+    pump: Uint8Array,
+    source: BodySource,
+    plan: ResponsePlan,
+  ): Promise<number> {
     const chunked = plan.framing === "chunked";
     let sent = 0;
     while (true) {
@@ -525,11 +549,9 @@ export class ServerConn {
     body: Uint8Array | undefined,
     chunk = false,
   ): Uint8Array {
-    const size = head.length + (body?.length ?? 0) + (chunk ? 2 : 0);
-    if (this.#out.length < size) {
-      this.#out = new Uint8Array(Math.max(size, this.#out.length * 2, 8192));
-    }
-    const out = this.#out;
+    const out = this.#buffer(
+      head.length + (body?.length ?? 0) + (chunk ? 2 : 0),
+    );
     let n = writeByteString(head, out, 0);
     if (body) {
       out.set(body, n);
@@ -544,8 +566,21 @@ export class ServerConn {
 
   #write(bytes: Uint8Array): Promise<void> {
     this.#arm(this.#ctx.sendTimeout);
+    const lent = this.#lent;
     // Not an async function: one promise per write instead of three.
-    return writeAll(this.conn, bytes).then(this.#wrote, this.#writeFailed);
+    if (lent === undefined) {
+      return writeAll(this.conn, bytes).then(this.#wrote, this.#writeFailed);
+    }
+    // A lent buffer goes back once this very write is done with it.
+    this.#lent = undefined;
+    const pool = this.#ctx.buffers.out;
+    return writeAll(this.conn, bytes).then(() => {
+      pool.give(lent);
+      this.#wrote();
+    }, (err) => {
+      pool.give(lent);
+      return this.#writeFailed(err);
+    });
   }
 
   #wrote = (): void => {
@@ -557,6 +592,32 @@ export class ServerConn {
     this.opLimit = 0;
     throw error;
   };
+
+  /**
+   * A buffer of at least `size` bytes for the next write: the one the
+   * connection keeps (up to 16 KiB), else one lent from the server's pool
+   * until that write is done, else a new one for this write only.
+   */
+  #buffer(size: number): Uint8Array {
+    if (size <= KEPT_OUT) {
+      if (this.#out.length < size) {
+        this.#out = new Uint8Array(
+          Math.min(KEPT_OUT, Math.max(size, this.#out.length * 2, 4096)),
+        );
+      }
+      return this.#out;
+    }
+    const pool = this.#ctx.buffers.out;
+    if (size > pool.size) return new Uint8Array(size);
+    return this.#lent = pool.take();
+  }
+
+  #giveBack(): void {
+    const lent = this.#lent;
+    if (lent === undefined) return;
+    this.#lent = undefined;
+    this.#ctx.buffers.out.give(lent);
+  }
 
   #handOver(
     upgrade: (conn: Deno.Conn, buffered: Uint8Array) => void | Promise<void>,

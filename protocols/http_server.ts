@@ -9,6 +9,10 @@
  * has deadlines for its head, its idle time, body reads and writes, so a
  * slow or silent client costs one socket for a bounded time, and the
  * header section has size and count limits, so it costs bounded memory.
+ * An idle keep-alive connection holds its 8 KiB reader and at most a 16 KiB
+ * output buffer: bigger buffers (a head with an inline body of up to 64
+ * KiB, the pieces of a pumped body) are lent from a pool the server shares
+ * for one write at a time.
  *
  * @example A small server
  * ```ts ignore
@@ -26,10 +30,13 @@
  */
 
 import {
+  OUT_BUFFER,
+  PUMP_BUFFER,
   ServerConn,
   type ServerContext,
   type ServerLogEntry,
 } from "./_http_server_conn.ts";
+import { BufferPool } from "./_buffer_pool.ts";
 import type { ServerRequest } from "./_http_server_request.ts";
 import type { ServerResponse } from "./_http_server_response.ts";
 import { startInterval } from "./_timer.ts";
@@ -224,6 +231,10 @@ export function serveHttp(
       if (conns.size === 0) {
         for (const wake of waiting.splice(0)) wake();
       }
+    },
+    buffers: {
+      out: new BufferPool(OUT_BUFFER, 64),
+      pump: new BufferPool(PUMP_BUFFER, 16),
     },
   };
   const stopSweep = startInterval(clock.ms, () => {

@@ -1733,3 +1733,23 @@ Deno.test("serveHttp logs one entry per response", async () => {
     }
   });
 });
+
+Deno.test("idle keep-alive connections keep no big buffer once their responses are out", async () => {
+  // 200 connections, each after a 60 KiB inline body, a chunked stream and
+  // a 1 MiB source body: a buffer of 80 or 256 KiB kept per connection would
+  // be 16 MiB or more; lent ones go back to a small shared pool.
+  const script = new URL("./testdata/buffer_retention.ts", import.meta.url);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--v8-flags=--expose-gc", "--allow-net", script.pathname],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assertEquals(out.code, 0, stderr);
+  const kib = Number(new TextDecoder().decode(out.stdout).trim());
+  assert(Number.isFinite(kib), `no figure printed: ${stderr}`);
+  assert(
+    kib < 200 * 48,
+    `200 idle connections hold ${kib} KiB of buffers (under 48 KiB each expected)`,
+  );
+});
