@@ -7,6 +7,7 @@
  * @module
  */
 
+import { closeQuietly } from "./_close.ts";
 import { ConnectError, ConnectionClosedError, TimeoutError } from "./errors.ts";
 import { OperationDeadline, startTimer } from "./_timer.ts";
 
@@ -123,11 +124,7 @@ export class DataConnection {
     this.#closeReason = reason;
     this.#deadline.end();
     this.#deadline.stop();
-    try {
-      this.#conn.close();
-    } catch {
-      // Already closed.
-    }
+    closeQuietly(this.#conn);
   }
 
   async #guard<T>(operation: string, fn: () => Promise<T>): Promise<T> {
@@ -289,11 +286,7 @@ export class ActiveListener {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    try {
-      this.#listener.close();
-    } catch {
-      // Already closed.
-    }
+    closeQuietly(this.#listener);
   }
 }
 

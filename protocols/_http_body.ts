@@ -12,6 +12,7 @@
  */
 
 import type { BufferedReader } from "./buffered_reader.ts";
+import { concatBytes } from "./_bytes.ts";
 import { ConnectionClosedError, ProtocolError } from "./errors.ts";
 import { HttpProtocolError } from "./_http_message.ts";
 import type { Framing } from "./_http_message.ts";
@@ -454,14 +455,7 @@ export async function readWholeBody(
     if (total > maxBytes) throw tooBig(maxBytes);
     parts.push(part);
   }
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const part of parts) {
-    out.set(part, off);
-    off += part.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 function tooBig(maxBytes: number): ProtocolError {

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { closeQuietly } from "./_close.ts";
 import { BufferedReader } from "./buffered_reader.ts";
 import { BodyReader } from "./_http_body.ts";
 import {
@@ -180,9 +181,7 @@ export class ServerConn {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    try {
-      this.conn.close();
-    } catch { /* already closed */ }
+    closeQuietly(this.conn);
   }
 
   /**

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { concatBytes } from "./_bytes.ts";
 import {
   ConnectionClosedError,
   LineTooLongError,
@@ -373,7 +374,7 @@ export class BufferedReader {
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
       throw new RangeError(`Invalid byte limit: ${maxBytes}`);
     }
-    const parts: Uint8Array[] = [];
+    const parts: Uint8Array<ArrayBuffer>[] = [];
     let total = 0;
     const chunk = new Uint8Array(64 * 1024);
     while (true) {
@@ -387,13 +388,7 @@ export class BufferedReader {
       }
       parts.push(chunk.slice(0, n));
     }
-    const out = new Uint8Array(total);
-    let off = 0;
-    for (const p of parts) {
-      out.set(p, off);
-      off += p.length;
-    }
-    return out;
+    return concatBytes(parts);
   }
 
   /**

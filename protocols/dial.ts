@@ -4,6 +4,7 @@
  * @module
  */
 
+import { closeQuietly } from "./_close.ts";
 import { ConnectError, TimeoutError } from "./errors.ts";
 import { startTimer } from "./_timer.ts";
 
@@ -103,9 +104,7 @@ export async function dial(
     }
     return conn;
   } catch (err) {
-    try {
-      conn?.close();
-    } catch { /* already closed */ }
+    closeQuietly(conn);
     if (timedOut) {
       throw new TimeoutError(`connect to "${hostname}:${port}"`, ms);
     }

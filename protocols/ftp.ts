@@ -37,6 +37,7 @@
  * @module
  */
 
+import { closeQuietly } from "./_close.ts";
 import {
   ActiveListener,
   connectData,
@@ -63,6 +64,7 @@ import {
 } from "./_ftp_transfer.ts";
 import { parseFtpUrl } from "./_ftp_url.ts";
 import { Lock } from "./_lock.ts";
+import { concatBytes } from "./_bytes.ts";
 import { dial } from "./dial.ts";
 import { ConnectionClosedError, ProtocolError } from "./errors.ts";
 import {
@@ -1107,11 +1109,7 @@ export class FtpClient {
       }
     } catch (err) {
       listener?.close();
-      try {
-        tcp?.close();
-      } catch {
-        // Already closed.
-      }
+      closeQuietly(tcp);
       throw err;
     }
     const data = new DataConnection(tcp!, timeout);
@@ -1171,7 +1169,7 @@ export class FtpClient {
       context: `Cannot list "${path ?? "."}"`,
     });
     const limit = this.#options.maxListingBytes ?? DEFAULT_MAX_LISTING_BYTES;
-    const chunks: Uint8Array[] = [];
+    const chunks: Uint8Array<ArrayBuffer>[] = [];
     let size = 0;
     try {
       while (true) {
@@ -1198,13 +1196,7 @@ export class FtpClient {
     } finally {
       this.#transfer = undefined;
     }
-    const bytes = new Uint8Array(size);
-    let off = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, off);
-      off += chunk.byteLength;
-    }
-    return decodeListing(bytes);
+    return decodeListing(concatBytes(chunks));
   }
 
   #parseListing(text: string, command: "MLSD" | "LIST"): FtpListing {

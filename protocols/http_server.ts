@@ -29,6 +29,7 @@
  * @module
  */
 
+import { closeQuietly } from "./_close.ts";
 import {
   OUT_BUFFER,
   PUMP_BUFFER,
@@ -271,9 +272,7 @@ export function serveHttp(
   const shutdown = (): Promise<void> => {
     if (shut) return shut;
     stopping = true;
-    try {
-      listener.close();
-    } catch { /* already closed */ }
+    closeQuietly(listener);
     for (const conn of conns) if (conn.idle) conn.close();
     return shut = (async () => {
       await accepted;

@@ -11,6 +11,8 @@
  * @module
  */
 
+import { concatBytes } from "./_bytes.ts";
+
 /**
  * An encoded word: charset (with an optional RFC 2231 `*language` suffix),
  * `B` or `Q`, and encoded text without `?` or whitespace.
@@ -175,19 +177,7 @@ function decodeEncodedWords(text: string): string {
 
 function flush(pending: Pending): string {
   const { chunks } = pending;
-  let bytes: Uint8Array;
-  if (chunks.length === 1) {
-    bytes = chunks[0]!;
-  } else {
-    let size = 0;
-    for (const chunk of chunks) size += chunk.length;
-    bytes = new Uint8Array(size);
-    let offset = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, offset);
-      offset += chunk.length;
-    }
-  }
+  const bytes = concatBytes(chunks);
   if (bytes.length <= 256 && isAscii(bytes)) {
     // ASCII reads the same in every charset this accepts but UTF-16 and
     // the ISO-2022 family, whose escapes and pairs need the decoder.

@@ -19,6 +19,7 @@
  * @module
  */
 
+import { closeQuietly } from "./_close.ts";
 import { BufferedReader, type ByteSource } from "./buffered_reader.ts";
 import { DotBlock } from "./dot_block.ts";
 import { DotStuffer } from "./dot_stuffing.ts";
@@ -516,11 +517,7 @@ export class TextProtoConn {
       this.#signal?.removeEventListener("abort", this.#onAbort);
       this.#onAbort = undefined;
     }
-    try {
-      this.#conn.close();
-    } catch {
-      // Already closed.
-    }
+    closeQuietly(this.#conn);
   }
 
   #abortReason(): Error {

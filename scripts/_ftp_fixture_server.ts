@@ -23,6 +23,7 @@
  * @module
  */
 
+import { concatBytes } from "../protocols/_bytes.ts";
 import { BufferedReader } from "../protocols/buffered_reader.ts";
 import {
   baseName,
@@ -437,7 +438,7 @@ export function startFtpFixture(
       return undefined;
     }
     await reply(session, 150, "Ok to send data.");
-    const parts: Uint8Array[] = [];
+    const parts: Uint8Array<ArrayBuffer>[] = [];
     let size = 0;
     const buf = new Uint8Array(CHUNK);
     try {
@@ -453,13 +454,7 @@ export function startFtpFixture(
       return undefined;
     }
     closeQuietly(data);
-    const out = new Uint8Array(size);
-    let off = 0;
-    for (const part of parts) {
-      out.set(part, off);
-      off += part.length;
-    }
-    return out;
+    return concatBytes(parts);
   }
 
   async function store(session: Session, verb: string, arg: string) {

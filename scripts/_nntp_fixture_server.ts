@@ -24,6 +24,7 @@
  * @module
  */
 
+import { concatBytes } from "../protocols/_bytes.ts";
 import { BufferedReader } from "../protocols/buffered_reader.ts";
 import { sampleGroups } from "./_nntp_fixture_content.ts";
 
@@ -394,16 +395,11 @@ export function startNntpFixtureServer(
         ? faults.cutAfterLines
         : -1;
       let sent = 0;
-      let parts: Uint8Array[] = [];
+      let parts: Uint8Array<ArrayBuffer>[] = [];
       let size = 0;
       const flush = async () => {
         if (!parts.length) return true;
-        const out = new Uint8Array(size);
-        let off = 0;
-        for (const p of parts) {
-          out.set(p, off);
-          off += p.length;
-        }
+        const out = concatBytes(parts);
         parts = [];
         size = 0;
         return await write(out);

@@ -44,6 +44,7 @@
  * @module
  */
 
+import { closeQuietly } from "../protocols/_close.ts";
 import { formatAccessLog, lineBuffer } from "./_access_log.ts";
 import { parseCli, runMain, UsageError } from "./_cli.ts";
 import {
@@ -148,11 +149,8 @@ function tunnel(
     splice(upstream.conn, upstream.buffered, client),
   ]);
   return done.then(() => {
-    for (const conn of [client, upstream.conn]) {
-      try {
-        conn.close();
-      } catch { /* already closed */ }
-    }
+    closeQuietly(client);
+    closeQuietly(upstream.conn);
   });
 }
 

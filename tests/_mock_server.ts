@@ -6,6 +6,7 @@
  * @module
  */
 
+import { concatBytes } from "../protocols/_bytes.ts";
 import { BufferedReader } from "../protocols/buffered_reader.ts";
 
 const encoder = new TextEncoder();
@@ -153,13 +154,7 @@ export async function streamBytes(
     parts.push(chunk);
     n += chunk.length;
   }
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** A ByteSource over fixed chunks, for reader tests without sockets. */
