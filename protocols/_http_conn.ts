@@ -12,6 +12,7 @@
  * @module
  */
 
+import { closeQuietly } from "./_close.ts";
 import { BufferedReader } from "./buffered_reader.ts";
 import { ConnectionClosedError, isPeerGone, TimeoutError } from "./errors.ts";
 import { OperationDeadline } from "./_timer.ts";
@@ -37,8 +38,6 @@ const SLICE_MS = 1000;
 const WRITE = "write";
 /** The largest write buffer a connection keeps between requests. */
 const KEPT_OUT = 8 * 1024;
-/** A character past U+00FF: such a head goes out as UTF-8. */
-const WIDE_REGEXP = /[\u0100-\uffff]/;
 const encoder = new TextEncoder();
 
 /** One client connection to an HTTP server. */
@@ -167,7 +166,8 @@ export class HttpConn {
 
   /**
    * Writes a message head and, optionally, a small body after it in one
-   * write, through a buffer the connection keeps: no new array per request.
+   * write, through a buffer the connection keeps (up to 8 KiB): no new array
+   * per request.
    * The head goes one byte per character (so obs-text a proxy received as
    * ISO-8859-1 goes on unchanged), or as UTF-8 when it holds a wider
    * character.
@@ -178,20 +178,32 @@ export class HttpConn {
    * @throws {ConnectionClosedError} When the connection was reset or closed.
    */
   writeHead(text: string, body?: Uint8Array): Promise<void> {
-    const head = WIDE_REGEXP.test(text) ? encoder.encode(text) : undefined;
-    const headLength = head?.length ?? text.length;
-    const size = headLength + (body?.length ?? 0);
-    let out = this.#out;
-    if (out.length < size) {
-      out = new Uint8Array(Math.max(size, 2 * out.length, 1024));
-      // A pooled connection keeps a small buffer only: a head (and body)
-      // past 8 KiB gets an array of its own that goes with the request.
-      if (out.length <= KEPT_OUT) this.#out = out;
+    const bodyLength = body?.length ?? 0;
+    let out = this.#room(text.length + bodyLength);
+    let headLength = text.length;
+    try {
+      writeByteString(text, out, 0);
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
+      // A character past U+00FF: the whole head goes as UTF-8.
+      const utf8 = encoder.encode(text);
+      headLength = utf8.length;
+      out = this.#room(headLength + bodyLength);
+      out.set(utf8);
     }
-    if (head) out.set(head);
-    else writeByteString(text, out, 0);
     if (body) out.set(body, headLength);
-    return this.writeAll(out.subarray(0, size));
+    return this.writeAll(out.subarray(0, headLength + bodyLength));
+  }
+
+  /**
+   * A buffer of at least `size` bytes: the one kept, grown up to 8 KiB;
+   * anything bigger is an array of its own that goes with the request.
+   */
+  #room(size: number): Uint8Array {
+    if (this.#out.length >= size) return this.#out;
+    const out = new Uint8Array(Math.max(size, 2 * this.#out.length, 1024));
+    if (out.length <= KEPT_OUT) this.#out = out;
+    return out;
   }
 
   /**
@@ -241,11 +253,7 @@ export class HttpConn {
     this.#deadline.end();
     this.#deadline.stop();
     if (!closeConn) return;
-    try {
-      this.#conn.close();
-    } catch {
-      // Already closed.
-    }
+    closeQuietly(this.#conn);
   }
 
   #closedError(state: State): Error {
